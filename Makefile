@@ -1,0 +1,38 @@
+# Two commands do everything; each sets up .venv on first use.
+#   make lab    open JupyterLab on the notebooks
+#   make test   run the whole test suite (library, notebooks, grading, browser)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: lab test notebooks nav student clean-venv
+
+lab: $(VENV)/.installed
+	$(BIN)/jupyter lab notebooks/00_setup_check.ipynb
+
+test: $(VENV)/.installed-dev
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest
+
+# Maintainers: re-execute every notebook cleanly and refresh navigation.
+notebooks: $(VENV)/.installed
+	$(BIN)/python tools/make_nav.py
+	$(BIN)/python tools/execute_notebooks.py
+
+# Teachers: student copies of every notebook into student/ (see TEACHING.md).
+student: $(VENV)/.installed
+	$(BIN)/python tools/make_student.py notebooks --out student
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+	  { echo "Python 3.10 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,401 @@
+"""2-D convolution (cross-correlation): loop version, fast version, backward.
+
+``conv2d_forward_naive`` / ``conv2d_backward_naive`` are plain loops written
+to be read; ``conv2d_forward`` / ``conv2d_backward`` compute the same numbers
+with one matrix multiply per layer (im2col) and are what training uses.
+``correlate2d`` and ``convolve2d`` work on single 2-D arrays, like
+``scipy.signal.correlate2d`` / ``convolve2d``.
+
+Taught in notebooks/02_convolution.ipynb, notebooks/03_channels_and_feature_maps
+.ipynb (im2col) and notebooks/06_backpropagation.ipynb (backward).
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from .shapes import as_pair, check_array, check_dout, check_finite
+
+__all__ = [
+    "conv2d_forward",
+    "conv2d_backward",
+    "conv2d_forward_naive",
+    "conv2d_backward_naive",
+    "im2col",
+    "correlate2d",
+    "convolve2d",
+]
+
+
+def _check_conv(x, w, b, stride, padding, dilation, func):
+    """Validate conv arguments; return (stride, padding, dilation, out_hw)."""
+    check_array(x, "x", func, 4, "(N, C, H, W)")
+    check_array(w, "w", func, 4, "(F, C, KH, KW)")
+    if w.dtype != x.dtype:
+        raise TypeError(f"{func}: w must have the dtype of x ({x.dtype}), "
+                        f"got {w.dtype}")
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    if N == 0 or C == 0 or H == 0 or W == 0:
+        raise ValueError(f"{func}: x must have N, C, H, W >= 1 (a non-empty "
+                         f"batch), got x of shape {x.shape}")
+    if F == 0 or KH == 0 or KW == 0:
+        raise ValueError(f"{func}: w must have F, KH, KW >= 1, got w of "
+                         f"shape {w.shape}")
+    if w.shape[1] != C:
+        raise ValueError(f"{func}: w must have {C} input channels to match x "
+                         f"(N, C={C}, H, W), got w of shape {w.shape}")
+    if b is not None:
+        check_array(b, "b", func, 1, "(F,)")
+        if b.shape != (F,):
+            raise ValueError(f"{func}: b must have shape (F,) = ({F},) to "
+                             f"match w of shape {w.shape}, got {b.shape}")
+        if b.dtype != x.dtype:
+            raise TypeError(f"{func}: b must have the dtype of x ({x.dtype}), "
+                            f"got {b.dtype}")
+    stride = as_pair(stride, "stride", func)
+    padding = as_pair(padding, "padding", func, minimum=0)
+    dilation = as_pair(dilation, "dilation", func)
+    span = [d * (k - 1) + 1 for d, k in zip(dilation, (KH, KW))]
+    if span[0] > H + 2 * padding[0] or span[1] > W + 2 * padding[1]:
+        pad = padding[0] if padding[0] == padding[1] else padding
+        raise ValueError(f"{func}: kernel {KH}x{KW} (dilated {span[0]}x"
+                         f"{span[1]}) does not fit input {H}x{W} with "
+                         f"padding {pad}")
+    check_finite(x, "x", func)
+    check_finite(w, "w", func)
+    if b is not None:
+        check_finite(b, "b", func)
+    out_hw = tuple((n + 2 * p - s) // st + 1
+                   for n, p, s, st in zip((H, W), padding, span, stride))
+    return stride, padding, dilation, out_hw
+
+
+# ---------------------------------------------------------------- loops
+
+
+def conv2d_forward_naive(x, w, b, stride=1, padding=0, dilation=1):
+    """Convolution layer forward pass with plain loops (slow; for reading).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    w : ndarray, shape (F, C, KH, KW)
+    b : ndarray, shape (F,), or None
+    stride, padding, dilation : int or (int, int)
+        ``padding`` zeros are added on every side.
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H_out, W_out)
+    cache : tuple, consumed by `conv2d_backward_naive`
+
+    Notes
+    -----
+    ``out[n, f, i, j] = sum(window * w[f]) + b[f]``, where ``window`` is the
+    (C, KH, KW) patch of the padded input under output position (i, j).
+    ``H_out = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1``.
+    Taught in notebooks/02_convolution.ipynb.
+    """
+    func = "conv2d_forward_naive"
+    (sh, sw), (ph, pw), (dh, dw), (H_out, W_out) = _check_conv(
+        x, w, b, stride, padding, dilation, func)
+    N, F, KH, KW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    out = np.zeros((N, F, H_out, W_out), dtype=x.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    top, left = i * sh, j * sw
+                    window = xp[n, :, top:top + dh * (KH - 1) + 1:dh,
+                                left:left + dw * (KW - 1) + 1:dw]
+                    out[n, f, i, j] = np.sum(window * w[f])
+                    if b is not None:
+                        out[n, f, i, j] += b[f]
+    return out, (x, w, b, (sh, sw), (ph, pw), (dh, dw))
+
+
+def conv2d_backward_naive(dout, cache):
+    """Convolution layer backward pass with plain loops (slow; for reading).
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, F, H_out, W_out)
+    cache : tuple from `conv2d_forward_naive`
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
+    dw : ndarray, shape (F, C, KH, KW)
+    db : ndarray, shape (F,), or None if the forward had no bias
+
+    Notes
+    -----
+    Every output value used one window and one filter, so it sends
+    ``dout * w[f]`` back to that window and ``dout * window`` to the filter;
+    shared weights add up the contributions of all positions.
+    Taught in notebooks/06_backpropagation.ipynb.
+    """
+    x, w, b, (sh, sw), (ph, pw), (dh, dw) = cache
+    N, F, KH, KW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
+    H_out = (x.shape[2] + 2 * ph - dh * (KH - 1) - 1) // sh + 1
+    W_out = (x.shape[3] + 2 * pw - dw * (KW - 1) - 1) // sw + 1
+    check_dout(dout, (N, F, H_out, W_out), x.dtype, "conv2d_backward_naive")
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dxp = np.zeros_like(xp)
+    dw_ = np.zeros_like(w)
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    rows = slice(i * sh, i * sh + dh * (KH - 1) + 1, dh)
+                    cols = slice(j * sw, j * sw + dw * (KW - 1) + 1, dw)
+                    dxp[n, :, rows, cols] += w[f] * dout[n, f, i, j]
+                    dw_[f] += xp[n, :, rows, cols] * dout[n, f, i, j]
+    dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+    db = None if b is None else dout.sum(axis=(0, 2, 3))
+    return dx, dw_, db
+
+
+# ---------------------------------------------------------------- fast
+
+
+def _windows(xp_cl, KH, KW, stride, dilation, out_hw):
+    """(N, H_out, W_out, KH, KW, C) view of a padded channels-last input."""
+    (sh, sw), (dh, dw), (H_out, W_out) = stride, dilation, out_hw
+    view = sliding_window_view(
+        xp_cl, (dh * (KH - 1) + 1, dw * (KW - 1) + 1), axis=(1, 2))
+    view = view[:, :sh * (H_out - 1) + 1:sh, :sw * (W_out - 1) + 1:sw,
+                :, ::dh, ::dw]
+    return view.transpose(0, 1, 2, 4, 5, 3)
+
+
+def _pad_channels_last(x, padding):
+    """Zero-padded (N, H + 2*ph, W + 2*pw, C) copy of x (N, C, H, W)."""
+    N, C, H, W = x.shape
+    ph, pw = padding
+    x_cl = x.transpose(0, 2, 3, 1)
+    if ph == pw == 0:
+        return x_cl  # a view; contiguous when x came from conv2d_forward
+    xp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=x.dtype)
+    xp[:, ph:ph + H, pw:pw + W, :] = x_cl
+    return xp
+
+
+def im2col(x, kernel, stride=1, padding=0, dilation=1):
+    """Copy every receptive-field window of x into one row of a matrix.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    kernel : int or (int, int)
+        Kernel size (KH, KW).
+    stride, padding, dilation : int or (int, int)
+
+    Returns
+    -------
+    cols : ndarray, shape (N*H_out*W_out, KH*KW*C)
+        Row ``(n*H_out + i)*W_out + j`` is the window under output (i, j) of
+        sample n, flattened in (kernel row, kernel col, channel) order.
+
+    Notes
+    -----
+    With ``w_mat = w.transpose(2, 3, 1, 0).reshape(KH*KW*C, F)`` (same order),
+    the whole layer is one matrix multiply: ``cols @ w_mat`` is the output
+    in (N, H_out, W_out, F) order. Channels come last in each row so that
+    every copied run (KW*C numbers) is contiguous in memory: the copy, not
+    the multiply, decides the speed. Taught in
+    notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    func = "im2col"
+    check_array(x, "x", func, 4, "(N, C, H, W)")
+    KH, KW = as_pair(kernel, "kernel", func)
+    w_dummy = np.empty((1, x.shape[1], KH, KW), dtype=x.dtype)
+    stride, padding, dilation, out_hw = _check_conv(
+        x, np.zeros_like(w_dummy), None, stride, padding, dilation, func)
+    view = _windows(_pad_channels_last(x, padding), KH, KW, stride,
+                    dilation, out_hw)
+    return view.reshape(-1, KH * KW * x.shape[1])
+
+
+def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
+    """Convolution layer forward pass, vectorised (im2col + one matmul).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), float32 or float64
+    w : ndarray, shape (F, C, KH, KW), same dtype as x
+    b : ndarray, shape (F,), or None
+    stride, padding, dilation : int or (int, int)
+        ``padding`` zeros are added on every side.
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H_out, W_out), dtype of x
+        Stored channels-last in memory (a transposed view), which makes the
+        next layer's im2col copy cheap; index it as NCHW as usual.
+    cache : tuple, consumed by `conv2d_backward`
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes, dtypes, NaN/inf, empty batch, a kernel that does not fit.
+
+    Notes
+    -----
+    Same numbers as `conv2d_forward_naive` (up to rounding).
+    ``H_out = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1``.
+    Taught in notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    stride, padding, dilation, out_hw = _check_conv(
+        x, w, b, stride, padding, dilation, "conv2d_forward")
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    cols = _windows(_pad_channels_last(x, padding), KH, KW, stride,
+                    dilation, out_hw).reshape(-1, KH * KW * C)
+    w_mat = w.transpose(2, 3, 1, 0).reshape(KH * KW * C, F)
+    out_mat = cols @ w_mat
+    if b is not None:
+        out_mat += b
+    out = out_mat.reshape(N, *out_hw, F).transpose(0, 3, 1, 2)
+    cache = (cols, w, b is not None, x.shape, stride, padding, dilation)
+    return out, cache
+
+
+def conv2d_backward(dout, cache, need_dx=True):
+    """Convolution layer backward pass, vectorised.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, F, H_out, W_out)
+    cache : tuple from `conv2d_forward`
+    need_dx : bool
+        False skips dx (returns None): a network's first layer never needs
+        the gradient with respect to the images.
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W), or None if ``need_dx`` is False
+    dw : ndarray, shape (F, C, KH, KW)
+    db : ndarray, shape (F,), or None if the forward had no bias
+
+    Notes
+    -----
+    With ``dout_mat`` of shape (N*H_out*W_out, F): ``dw = cols.T @ dout_mat``,
+    ``db`` sums dout_mat's rows, and ``dout_mat @ w_mat.T`` holds each
+    window's gradient, which is added back where the window came from.
+    Taught in notebooks/06_backpropagation.ipynb.
+    """
+    cols, w, has_b, x_shape, (sh, sw), (ph, pw), (dh, dw) = cache
+    N, C, H, W = x_shape
+    F, _, KH, KW = w.shape
+    H_out = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1
+    W_out = (W + 2 * pw - dw * (KW - 1) - 1) // sw + 1
+    check_dout(dout, (N, F, H_out, W_out), w.dtype, "conv2d_backward")
+    dout_mat = dout.transpose(0, 2, 3, 1).reshape(-1, F)
+    dw_ = (cols.T @ dout_mat).reshape(KH, KW, C, F).transpose(3, 2, 0, 1)
+    dw_ = np.ascontiguousarray(dw_)
+    # A matrix-vector product is much faster than dout_mat.sum(axis=0).
+    db = np.ones(dout_mat.shape[0], dtype=w.dtype) @ dout_mat if has_b else None
+    if not need_dx:
+        return None, dw_, db
+    # One stacked matmul gives each kernel offset's gradient as a contiguous
+    # (N, H_out, W_out, C) block; each is then added back with strided slices.
+    w_stack = w.transpose(2, 3, 0, 1).reshape(KH * KW, F, C)
+    dcols = np.matmul(dout_mat, w_stack).reshape(KH, KW, N, H_out, W_out, C)
+    dxp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=w.dtype)
+    for kh in range(KH):
+        rows = slice(kh * dh, kh * dh + sh * (H_out - 1) + 1, sh)
+        for kw in range(KW):
+            cols_ = slice(kw * dw, kw * dw + sw * (W_out - 1) + 1, sw)
+            dxp[:, rows, cols_, :] += dcols[kh, kw]
+    dx = dxp[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2)
+    return dx, dw_, db
+
+
+# ---------------------------------------------------------------- 2-D signals
+
+
+def _as_float_2d(a, name, func):
+    a = np.asarray(a)
+    if a.dtype == bool or np.issubdtype(a.dtype, np.integer):
+        a = a.astype(np.float64)
+    check_array(a, name, func, 2, "(H, W)")
+    if 0 in a.shape:
+        raise ValueError(f"{func}: {name} must not be empty, got shape "
+                         f"{a.shape}")
+    return a
+
+
+def _slide(image, kernel, mode, same_start, func):
+    """Sum of kernel-weighted shifted copies of the zero-padded image."""
+    if mode not in ("valid", "same", "full"):
+        raise ValueError(f"{func}: mode must be 'valid', 'same' or 'full', "
+                         f"got {mode!r}")
+    (H, W), (KH, KW) = image.shape, kernel.shape
+    if mode == "valid" and (KH > H or KW > W):
+        raise ValueError(f"{func}: kernel {KH}x{KW} does not fit image "
+                         f"{H}x{W} in mode 'valid'; use 'same' or 'full'")
+    if mode == "valid":
+        pads = ((0, 0), (0, 0))
+    elif mode == "full":
+        pads = ((KH - 1, KH - 1), (KW - 1, KW - 1))
+    else:  # 'same' is the part of 'full' that starts at same_start
+        pads = tuple((k - 1 - s, s) for k, s in zip((KH, KW), same_start))
+    dtype = np.result_type(image, kernel)
+    padded = np.pad(image.astype(dtype, copy=False), pads)
+    H_out, W_out = padded.shape[0] - KH + 1, padded.shape[1] - KW + 1
+    out = np.zeros((H_out, W_out), dtype=dtype)
+    for u in range(KH):
+        for v in range(KW):
+            out += kernel[u, v] * padded[u:u + H_out, v:v + W_out]
+    return out
+
+
+def correlate2d(image, kernel, mode="valid"):
+    """2-D cross-correlation of one image with one kernel (what CNNs compute).
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W)
+    kernel : array_like, shape (KH, KW)
+    mode : {'valid', 'same', 'full'}
+        'valid': only where the kernel fits, shape (H-KH+1, W-KW+1);
+        'same': shape (H, W); 'full': every overlap, (H+KH-1, W+KW-1).
+
+    Returns
+    -------
+    out : ndarray, float32 if both inputs are float32, else float64
+
+    Notes
+    -----
+    ``out[i, j] = sum_{u,v} image[i+u, j+v] * kernel[u, v]`` (zero padding
+    outside the image). Integer or bool inputs are converted to float64.
+    Same numbers and the same 'same' alignment (even kernels too) as
+    ``scipy.signal.correlate2d``. Taught in notebooks/02_convolution.ipynb.
+    """
+    func = "correlate2d"
+    image = _as_float_2d(image, "image", func)
+    kernel = _as_float_2d(kernel, "kernel", func)
+    return _slide(image, kernel, mode, (kernel.shape[0] // 2,
+                                        kernel.shape[1] // 2), func)
+
+
+def convolve2d(image, kernel, mode="valid"):
+    """True 2-D convolution: cross-correlation with the kernel flipped.
+
+    Parameters and returns as `correlate2d`.
+
+    Notes
+    -----
+    ``out[i, j] = sum_{u,v} image[i-u, j-v] * kernel[u, v]``. Same numbers
+    as ``scipy.signal.convolve2d``. Taught in notebooks/02_convolution.ipynb.
+    """
+    func = "convolve2d"
+    image = _as_float_2d(image, "image", func)
+    kernel = _as_float_2d(kernel, "kernel", func)
+    flipped = kernel[::-1, ::-1]  # the only difference from correlate2d
+    # For 'same' with an even kernel scipy keeps the other middle row/column
+    # than for correlation; match it.
+    start = ((kernel.shape[0] - 1) // 2, (kernel.shape[1] - 1) // 2)
+    return _slide(image, flipped, mode, start, func)

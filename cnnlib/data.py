@@ -1,0 +1,422 @@
+"""MNIST digits, a sample photograph, and mini-batches.
+
+Two sources of MNIST (LeCun, Cortes and Burges), both returned as
+``X (N, 1, 28, 28)`` and ``y (N,)``:
+
+- ``source="subset"`` (default): 5,000 real MNIST digits (500 per class) that
+  ship with the repository in ``data/mnist_5k.npz``, with a fixed stratified
+  split of 4,000 training and 1,000 test digits. Nothing is downloaded.
+- ``source="<directory>"``: the four standard IDX files of the full set
+  (60,000 + 10,000 digits), gzipped or not, read by `read_idx`.
+
+See ``data/README.md`` for provenance, licence and the split. Taught in
+notebooks/07_training_on_mnist.ipynb.
+"""
+
+import gzip
+import os
+from numbers import Integral
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "MNIST_MEAN",
+    "MNIST_STD",
+    "SUBSET_PATH",
+    "read_idx",
+    "load_mnist",
+    "load_sample_image",
+    "iterate_minibatches",
+]
+
+#: Mean and standard deviation of the full MNIST training pixels (scaled to
+#: [0, 1]); the usual standardisation constants.
+MNIST_MEAN = 0.1307
+MNIST_STD = 0.3081
+
+#: The shipped subset: ``data/`` next to the ``cnnlib`` package in the repo.
+SUBSET_PATH = Path(__file__).resolve().parent.parent / "data" / "mnist_5k.npz"
+
+# The standard file names of the full set, without the optional ".gz".
+_IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+# IDX type codes (third magic byte); all multi-byte types are big-endian.
+_IDX_DTYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+_CHUNK = 1 << 20
+
+
+# ---------------------------------------------------------------- IDX files
+
+
+def read_idx(path):
+    """Read one IDX file (the MNIST format), plain or gzip-compressed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file. Gzip is detected from its first two bytes, not its name.
+
+    Returns
+    -------
+    ndarray, shape given by the header, e.g. (N, 28, 28) or (N,)
+        In native byte order; uint8 for MNIST.
+
+    Raises
+    ------
+    ValueError
+        Bad magic number, unknown type code, a header cut short, or a data
+        length that differs from what the header promises (too short or
+        trailing bytes). The message names the file.
+
+    Notes
+    -----
+    Header: two zero bytes, a type code (0x08 = unsigned byte, 0x09 signed
+    byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), the number of
+    dimensions, then each dimension as a big-endian uint32. The data length
+    is checked *before* any large allocation: a plain file by its size on
+    disk, a gzip file by streaming at most the promised length plus one
+    byte, so a header that claims 10**9 images in a 1 kB file is an error,
+    not a 7 GB allocation.
+    """
+    path = Path(path)
+    where = f"read_idx: {path}"
+    if not path.is_file():
+        raise FileNotFoundError(f"{where}: no such file")
+    with open(path, "rb") as raw:
+        is_gzip = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if is_gzip else open
+    try:
+        with opener(path, "rb") as f:
+            dims, dtype = _read_header(f, where)
+            expected = int(np.prod(dims, dtype=object)) * dtype.itemsize
+            header_len = 4 + 4 * len(dims)
+            if not is_gzip:
+                have = os.path.getsize(path) - header_len
+                _check_length(have, expected, dims, where)
+            buf = _read_at_most(f, expected + 1)
+    except (gzip.BadGzipFile, EOFError, OSError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise ValueError(f"{where}: corrupt gzip data ({err})") from None
+    _check_length(len(buf), expected, dims, where, exact=not is_gzip)
+    data = np.frombuffer(buf, dtype=dtype).reshape(dims)
+    return data.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _read_header(f, where):
+    magic = f.read(4)
+    if len(magic) < 4:
+        raise ValueError(f"{where}: file too short for an IDX header "
+                         f"({len(magic)} bytes)")
+    if magic[0] != 0 or magic[1] != 0:
+        raise ValueError(
+            f"{where}: not an IDX file: magic number must start with two zero "
+            f"bytes, got 0x{magic.hex()}"
+        )
+    code, ndim = magic[2], magic[3]
+    if code not in _IDX_DTYPES:
+        known = ", ".join(f"0x{c:02X}" for c in _IDX_DTYPES)
+        raise ValueError(
+            f"{where}: unknown IDX type code 0x{code:02X} (expected one of "
+            f"{known}; MNIST uses 0x08)"
+        )
+    if ndim == 0:
+        raise ValueError(f"{where}: IDX header has 0 dimensions")
+    raw_dims = f.read(4 * ndim)
+    if len(raw_dims) < 4 * ndim:
+        raise ValueError(
+            f"{where}: header cut short: {ndim} dimensions need {4 * ndim} "
+            f"bytes, got {len(raw_dims)}"
+        )
+    dims = tuple(int(d) for d in np.frombuffer(raw_dims, dtype=">u4"))
+    return dims, _IDX_DTYPES[code]
+
+
+def _read_at_most(f, limit):
+    """Read until EOF or ``limit`` bytes, growing only as data arrives."""
+    buf = bytearray()
+    while len(buf) < limit:
+        chunk = f.read(min(_CHUNK, limit - len(buf)))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def _check_length(have, expected, dims, where, exact=True):
+    if have < expected:
+        raise ValueError(
+            f"{where}: truncated: header promises shape {dims} = {expected} "
+            f"data bytes, the file holds {have}"
+        )
+    if have > expected:
+        # A gzip stream is read only up to expected + 1 bytes: count unknown.
+        extra = f"{have - expected}" if exact else "at least 1"
+        raise ValueError(
+            f"{where}: {extra} unexpected trailing byte(s) after the "
+            f"{expected} data bytes of shape {dims}"
+        )
+
+
+def _find_idx(directory, name):
+    for candidate in (directory / name, directory / (name + ".gz")):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"load_mnist: {directory} has neither {name} nor {name}.gz "
+        f"(expected the four standard MNIST IDX files)"
+    )
+
+
+def _load_idx_split(directory, split):
+    images_name, labels_name = _IDX_FILES[split]
+    images_path = _find_idx(directory, images_name)
+    labels_path = _find_idx(directory, labels_name)
+    images = read_idx(images_path)
+    labels = read_idx(labels_path)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise ValueError(
+            f"load_mnist: {images_path} must hold uint8 images of shape "
+            f"(N, H, W), got {images.dtype} of shape {images.shape}"
+        )
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise ValueError(
+            f"load_mnist: {labels_path} must hold uint8 labels of shape (N,), "
+            f"got {labels.dtype} of shape {labels.shape}"
+        )
+    if len(images) != len(labels):
+        raise ValueError(
+            f"load_mnist: {images_path} holds {len(images)} images but "
+            f"{labels_path} holds {len(labels)} labels"
+        )
+    return images, labels
+
+
+# ---------------------------------------------------------------- MNIST
+
+
+def _load_subset(split):
+    if not SUBSET_PATH.is_file():
+        raise FileNotFoundError(
+            f"load_mnist: the shipped MNIST subset was not found at "
+            f"{SUBSET_PATH}. Use cnnlib from a clone of the repository "
+            f"(pip install -e .), or pass source=<directory with the MNIST "
+            f"IDX files>"
+        )
+    with np.load(SUBSET_PATH) as npz:
+        images, labels = npz["images"], npz["labels"]
+        if split == "all":
+            return images, labels
+        index = npz[f"{split}_index"]
+    return images[index], labels[index]
+
+
+def load_mnist(source="subset", split="train", dtype=None, normalize=False):
+    """Load MNIST digits as ``X (N, 1, 28, 28)`` and labels ``y (N,)``.
+
+    Parameters
+    ----------
+    source : "subset" or str or path-like
+        ``"subset"``: the 5,000 digits shipped in ``data/mnist_5k.npz``.
+        Otherwise a directory holding ``train-images-idx3-ubyte``,
+        ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and
+        ``t10k-labels-idx1-ubyte`` (each may end in ``.gz``).
+    split : {"train", "test", "all"}
+        Subset: 4,000 / 1,000 / 5,000 digits (stratified, fixed; see
+        ``data/README.md``). Full set: 60,000 / 10,000 / 70,000 ("all" is
+        train followed by test).
+    dtype : None or {"uint8", "float32", "float64"}
+        None or uint8: raw pixels 0-255. A float dtype: pixels / 255, in
+        [0, 1]; use float32 for training (about twice as fast as float64).
+    normalize : bool
+        If True, standardise with the full MNIST training mean and standard
+        deviation: ``(x / 255 - 0.1307) / 0.3081`` (mean ~0, std ~1). Needs
+        a float dtype; ``dtype=None`` then means float32.
+
+    Returns
+    -------
+    X : ndarray, shape (N, 1, 28, 28)
+        uint8, float32 or float64 as asked.
+    y : ndarray, shape (N,), int64
+        Digit labels 0-9.
+
+    Notes
+    -----
+    Taught in notebooks/07_training_on_mnist.ipynb.
+
+    Examples
+    --------
+    >>> X, y = load_mnist(split="test")
+    >>> X.shape, X.dtype, y[:3]
+    ((1000, 1, 28, 28), dtype('uint8'), array([0, 0, 0]))
+    """
+    func = "load_mnist"
+    if split not in ("train", "test", "all"):
+        raise ValueError(
+            f"{func}: split must be 'train', 'test' or 'all', got {split!r}"
+        )
+    if dtype is None:
+        dtype = np.float32 if normalize else np.uint8
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype not in (np.uint8, np.float32, np.float64):
+        raise TypeError(
+            f"{func}: dtype must be None, uint8, float32 or float64, got "
+            f"{dtype!r}"
+        )
+    if normalize and dtype == np.uint8:
+        raise ValueError(
+            f"{func}: normalize=True needs a float dtype (float32 or "
+            f"float64), got dtype uint8"
+        )
+    if isinstance(source, str) and source == "subset":
+        images, labels = _load_subset(split)
+    elif isinstance(source, (str, os.PathLike)):
+        directory = Path(source)
+        if not directory.is_dir():
+            raise FileNotFoundError(
+                f"{func}: source must be 'subset' or a directory with the MNIST "
+                f"IDX files, got {str(source)!r} (no such directory)"
+            )
+        splits = ("train", "test") if split == "all" else (split,)
+        parts = [_load_idx_split(directory, s) for s in splits]
+        images = np.concatenate([p[0] for p in parts])
+        labels = np.concatenate([p[1] for p in parts])
+    else:
+        raise TypeError(
+            f"{func}: source must be 'subset' or a directory path, got "
+            f"{type(source).__name__}"
+        )
+    X = images[:, None, :, :]
+    if dtype != np.uint8:
+        # Scale in the target dtype: float32 end to end halves the memory.
+        X = X.astype(dtype) / dtype.type(255)
+        if normalize:
+            X -= dtype.type(MNIST_MEAN)
+            X /= dtype.type(MNIST_STD)
+    else:
+        X = np.ascontiguousarray(X)
+    return X, labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------- photo
+
+
+def load_sample_image(factor=1):
+    """Matplotlib's photograph of Grace Hopper, grayscale in [0, 1].
+
+    Parameters
+    ----------
+    factor : int
+        Downscale by averaging ``factor x factor`` blocks (edges that do not
+        fill a block are cropped). 1 keeps the full 600 x 512 image; 4 gives
+        150 x 128, quick for the loop version of convolution.
+
+    Returns
+    -------
+    image : ndarray, shape (H, W), float64
+        Luminance ``0.299 R + 0.587 G + 0.114 B`` (ITU-R BT.601), in [0, 1].
+
+    Notes
+    -----
+    The photo ships with matplotlib
+    (``matplotlib.cbook.get_sample_data("grace_hopper.jpg")``), so no
+    download and no new dependency. Taught in notebooks/02_convolution.ipynb.
+    """
+    if not isinstance(factor, Integral) or isinstance(factor, bool) or factor < 1:
+        raise ValueError(
+            f"load_sample_image: factor must be a positive int, got {factor!r}"
+        )
+    import matplotlib.cbook
+    import matplotlib.image
+
+    path = matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
+    rgb = matplotlib.image.imread(path)[..., :3].astype(np.float64) / 255.0
+    gray = rgb @ np.array([0.299, 0.587, 0.114])
+    if factor > 1:
+        h, w = (s // factor for s in gray.shape)
+        gray = gray[: h * factor, : w * factor]
+        gray = gray.reshape(h, factor, w, factor).mean(axis=(1, 3))
+    return gray
+
+
+# ---------------------------------------------------------------- batches
+
+
+def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None,
+                        drop_last=False):
+    """Yield ``(X_batch, y_batch)`` pairs covering the data once (one epoch).
+
+    Parameters
+    ----------
+    X : ndarray, shape (N, ...)
+    y : ndarray, shape (N,)
+    batch_size : int
+        Positive. The last batch is smaller when it does not divide N.
+    shuffle : bool
+        Visit the samples in a random order (a new one per call).
+    rng : numpy.random.Generator or int or None
+        Source of the order: a Generator (advanced by each call, so epochs
+        differ but the whole run is reproducible), a seed, or None for
+        fresh OS entropy (not reproducible).
+    drop_last : bool
+        Skip the final partial batch, so every batch has ``batch_size`` rows.
+
+    Yields
+    ------
+    X_batch : ndarray, shape (B, ...)
+    y_batch : ndarray, shape (B,)
+        Copies (fancy indexing) when shuffled, views otherwise.
+
+    Notes
+    -----
+    Taught in notebooks/07_training_on_mnist.ipynb.
+    """
+    func = "iterate_minibatches"
+    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool):
+        raise TypeError(
+            f"{func}: batch_size must be a positive int, got {batch_size!r}"
+        )
+    if batch_size < 1:
+        raise ValueError(
+            f"{func}: batch_size must be a positive int, got {batch_size}"
+        )
+    for name, a in (("X", X), ("y", y)):
+        if not hasattr(a, "shape") or len(a.shape) == 0:
+            raise TypeError(
+                f"{func}: {name} must be an array with a first (sample) axis, "
+                f"got {type(a).__name__}"
+            )
+    if len(X) != len(y):
+        raise ValueError(
+            f"{func}: X and y must have the same number of samples, got "
+            f"X of shape {X.shape} and y of shape {y.shape}"
+        )
+    return _batches(X, y, int(batch_size), shuffle, rng, drop_last)
+
+
+def _batches(X, y, batch_size, shuffle, rng, drop_last):
+    # A generator of its own, so the checks above run at call time.
+    n = len(X)
+    order = np.random.default_rng(rng).permutation(n) if shuffle else None
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        if order is None:
+            sl = slice(start, start + batch_size)
+        else:
+            sl = order[start : start + batch_size]
+        yield X[sl], y[sl]

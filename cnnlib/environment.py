@@ -1,0 +1,106 @@
+"""Is this environment ready for the course? Used by notebooks/00_setup_check.
+
+`check_environment()` returns one `Check` per requirement, each with the
+version found and, when something is wrong, one concrete fix.
+"""
+
+import sys
+from collections import namedtuple
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["Check", "check_environment", "report"]
+
+Check = namedtuple("Check", ["name", "found", "ok", "fix"])
+Check.__doc__ = "One requirement: its name, the version found, ok, and a fix."
+
+# (distribution, minimum version, why it matters)
+REQUIREMENTS = [
+    ("numpy", (1, 26), "the arrays every kernel works on"),
+    ("matplotlib", (3, 8), "every figure"),
+    ("ipywidgets", (8, 1), "the sliders of the explorers"),
+    ("jupyterlab_widgets", (3, 0), "shows ipywidgets inside JupyterLab"),
+    ("ipykernel", (6, 0), "runs the notebook code"),
+]
+INSTALL = "pip install -r requirements.txt  (from the repository root)"
+
+
+def _version_tuple(text):
+    parts = []
+    for piece in text.split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def _check_package(name, minimum):
+    want = ".".join(map(str, minimum))
+    try:
+        found = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return Check(name, None, False, f"{name} is missing: {INSTALL}")
+    if _version_tuple(found) < minimum:
+        return Check(name, found, False,
+                     f"{name} {found} is older than {want}: "
+                     f"pip install --upgrade '{name}>={want}'")
+    return Check(name, found, True, "")
+
+
+def check_environment():
+    """Check Python, the packages the course needs, and the shipped data.
+
+    Returns
+    -------
+    list of Check
+        ``Check(name, found, ok, fix)``; ``fix`` is empty when ``ok``.
+    """
+    checks = []
+    py = ".".join(map(str, sys.version_info[:3]))
+    checks.append(Check("python", py, sys.version_info >= (3, 10),
+                        "" if sys.version_info >= (3, 10)
+                        else "Python 3.10 or newer is needed"))
+    checks.extend(_check_package(n, m) for n, m, _ in REQUIREMENTS)
+    ipyw = {c.name: c for c in checks}
+    a, b = ipyw["ipywidgets"], ipyw["jupyterlab_widgets"]
+    if a.ok and b.ok and _version_tuple(a.found)[0] - 5 != _version_tuple(
+        b.found
+    )[0]:
+        checks.append(Check(
+            "widget versions match", f"{a.found} / {b.found}", False,
+            "ipywidgets 8 needs jupyterlab_widgets 3: pip install --upgrade "
+            "ipywidgets jupyterlab_widgets, then restart JupyterLab"))
+    import cnnlib
+
+    here = Path(cnnlib.__file__).resolve().parent
+    data = here.parent / "data"
+    if not data.is_dir():
+        fix = ("this cnnlib is not the repository's copy: from the repository "
+               "root run  pip install -e .")
+    elif not any(data.glob("mnist*.npz")):
+        fix = (f"the shipped digits are missing from {data}: restore them "
+               "with  git checkout -- data/")
+    else:
+        fix = ""
+    checks.append(Check("cnnlib and its data", str(here.parent), not fix, fix))
+    return checks
+
+
+def report(checks=None):
+    """Print one line per check and a fix for each problem.
+
+    Returns
+    -------
+    bool
+        True when every check passed.
+    """
+    checks = check_environment() if checks is None else checks
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        mark = "ok     " if c.ok else "PROBLEM"
+        print(f"{mark} {c.name:<{width}}  {c.found or 'not installed'}")
+    problems = [c for c in checks if not c.ok]
+    for c in problems:
+        print(f"  fix: {c.fix}")
+    return not problems

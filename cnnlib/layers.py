@@ -1,0 +1,607 @@
+"""Layer classes: thin objects that hold parameters and call the pure functions.
+
+Every layer has ``params`` and ``grads`` dicts (``'w'``, ``'b'``; empty for
+layers without weights), ``forward(x)`` and ``backward(dout)``. The maths
+lives in `cnnlib.conv`, `cnnlib.pool`, `cnnlib.linear`, ... ; a layer only
+keeps the cache between the two calls. `Sequential` chains layers and names
+parameters ``'<layer index>.<name>'`` (``'0.w'``, ``'0.b'``, ``'3.w'``, ...).
+
+Taught in notebooks/07_training_on_mnist.ipynb.
+"""
+
+import numpy as np
+
+from . import activations, conv, linear, local, pool
+from .shapes import as_pair, check_array, conv_output_size, pool_output_size
+
+__all__ = [
+    "Layer", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear",
+    "LocallyConnected2D", "Dropout", "Sequential", "lenet5", "tiny_cnn",
+]
+
+
+def _dtype(dtype, func):
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"{func}: dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def _init(rng, shape, fan_in, fan_out, init, dtype, func):
+    """Draw initial weights: He (default), Glorot, or a fixed std."""
+    if init == "he":  # keeps activation variance through ReLU layers
+        std = np.sqrt(2.0 / fan_in)
+    elif init == "glorot":  # for a layer not followed by ReLU (the logits)
+        std = np.sqrt(2.0 / (fan_in + fan_out))
+    elif isinstance(init, (int, float)) and init >= 0:
+        std = float(init)
+    else:
+        raise ValueError(
+            f"{func}: init must be 'he', 'glorot' or a std >= 0, got {init!r}"
+        )
+    return (rng.standard_normal(shape) * std).astype(dtype)
+
+
+def _positive_int(v, name, func):
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+        raise ValueError(f"{func}: {name} must be a positive int, got {v!r}")
+    return int(v)
+
+
+class Layer:
+    """Base class: no parameters, identity shape, train mode on."""
+
+    training = True
+
+    def __init__(self):
+        self.params, self.grads, self.cache = {}, {}, None
+
+    def forward(self, x):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def backward(self, dout, need_dx=True):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def output_shape(self, input_shape):
+        """Shape of one example's output, e.g. ``(6, 28, 28)`` (no batch)."""
+        return tuple(input_shape)
+
+    def astype(self, dtype):
+        """Convert the parameters to ``dtype`` (float32 or float64)."""
+        self.dtype = _dtype(dtype, f"{type(self).__name__}.astype")
+        for k in self.params:
+            self.params[k] = self.params[k].astype(self.dtype)
+        self.grads = {}
+        return self
+
+    def _check_input(self, x):
+        name = f"{type(self).__name__}.forward"
+        check_array(x, "x", name)
+        dtype = getattr(self, "dtype", None)
+        if self.params and x.dtype != dtype:
+            raise TypeError(
+                f"{name}: x is {x.dtype} but the layer's parameters are "
+                f"{dtype}; use x.astype(np.{dtype}) or model.astype(np.{x.dtype})"
+            )
+
+    def _check_chw(self, x, channels):
+        name = f"{type(self).__name__}.forward"
+        check_array(x, "x", name, ndim=4, shape_doc="(N, C, H, W)")
+        if x.shape[1] != channels:
+            raise ValueError(
+                f"{name}: x must have {channels} channels, got x of shape "
+                f"{x.shape}"
+            )
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Conv2D(Layer):
+    """2-D convolution (cross-correlation) layer, weights ``(F, C, KH, KW)``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C and F.
+    kernel_size, stride, padding, dilation : int or (int, int)
+    init : {'he', 'glorot'} or float
+        He normal (std ``sqrt(2 / (C*KH*KW))``) suits a following ReLU.
+    rng : numpy.random.Generator, optional
+    seed : int, optional
+        Used when ``rng`` is None.
+    dtype : float32 (default) or float64
+
+    Notes
+    -----
+    Forward: ``x (N, C, H, W) -> out (N, F, H_out, W_out)``, computed by
+    `cnnlib.conv.conv2d_forward`. Taught in notebooks/02_convolution.ipynb.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1,
+                 padding=0, dilation=1, init="he", rng=None, seed=None,
+                 dtype=np.float32):
+        super().__init__()
+        f = "Conv2D"
+        self.in_channels = _positive_int(in_channels, "in_channels", f)
+        self.out_channels = _positive_int(out_channels, "out_channels", f)
+        kh, kw = as_pair(kernel_size, "kernel_size", f)
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        as_pair(stride, "stride", f)
+        as_pair(padding, "padding", f, minimum=0)
+        as_pair(dilation, "dilation", f)
+        self.kernel_size = kernel_size
+        self.dtype = _dtype(dtype, f)
+        rng = np.random.default_rng(seed) if rng is None else rng
+        fan_in = self.in_channels * kh * kw
+        self.params["w"] = _init(rng, (self.out_channels, self.in_channels, kh, kw),
+                                 fan_in, self.out_channels * kh * kw, init,
+                                 self.dtype, f)
+        self.params["b"] = np.zeros(self.out_channels, self.dtype)
+
+    def forward(self, x):
+        self._check_input(x)
+        self._check_chw(x, self.in_channels)
+        out, self.cache = conv.conv2d_forward(
+            x, self.params["w"], self.params["b"], stride=self.stride,
+            padding=self.padding, dilation=self.dilation)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        if not need_dx and _CONV_HAS_NEED_DX:
+            # The first layer's dx is never used: skipping it saves a col2im.
+            dx, dw, db = conv.conv2d_backward(dout, self.cache, need_dx=False)
+        else:
+            dx, dw, db = conv.conv2d_backward(dout, self.cache)
+        self.grads["w"], self.grads["b"] = dw, db
+        return dx
+
+    def output_shape(self, input_shape):
+        _, h, w = input_shape
+        kh, kw = self.params["w"].shape[2:]
+        ho, wo = conv_output_size((h, w), (kh, kw), self.stride, self.padding,
+                                  self.dilation)
+        return (self.out_channels, ho, wo)
+
+    def __repr__(self):
+        extra = "".join(
+            f", {k}={getattr(self, k)!r}"
+            for k, d in (("stride", 1), ("padding", 0), ("dilation", 1))
+            if getattr(self, k) != d)
+        return (f"Conv2D({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size!r}{extra})")
+
+
+def _conv_has_need_dx():
+    import inspect
+
+    try:
+        return "need_dx" in inspect.signature(conv.conv2d_backward).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+
+
+_CONV_HAS_NEED_DX = _conv_has_need_dx()
+
+
+class ReLU(Layer):
+    """Rectified linear unit, ``max(0, x)``; no parameters.
+
+    Notes
+    -----
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
+    """
+
+    def forward(self, x):
+        out, self.cache = activations.relu_forward(x)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return activations.relu_backward(dout, self.cache)
+
+
+class _Pool(Layer):
+    _forward = _backward = None
+
+    def __init__(self, size=2, stride=None, padding=0):
+        super().__init__()
+        f = type(self).__name__
+        as_pair(size, "size", f)
+        if stride is not None:
+            as_pair(stride, "stride", f)
+        as_pair(padding, "padding", f, minimum=0)
+        self.size, self.padding = size, padding
+        self.stride = size if stride is None else stride
+        self.kernel_size = size  # the name cnnlib.shapes.receptive_field reads
+
+    def forward(self, x):
+        self._check_input(x)
+        out, self.cache = type(self)._forward(
+            x, size=self.size, stride=self.stride, padding=self.padding)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return type(self)._backward(dout, self.cache)
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        ho, wo = pool_output_size((h, w), self.size, self.stride, self.padding)
+        return (c, ho, wo)
+
+    def __repr__(self):
+        extra = "" if self.stride == self.size else f", stride={self.stride!r}"
+        extra += f", padding={self.padding!r}" if self.padding else ""
+        return f"{type(self).__name__}({self.size!r}{extra})"
+
+
+class MaxPool2D(_Pool):
+    """Max pooling over ``size`` windows (stride defaults to ``size``).
+
+    Notes
+    -----
+    ``x (N, C, H, W) -> (N, C, H_out, W_out)`` by `cnnlib.pool`. Taught in
+    notebooks/05_pooling_and_downsampling.ipynb.
+    """
+
+    _forward = staticmethod(pool.maxpool2d_forward)
+    _backward = staticmethod(pool.maxpool2d_backward)
+
+
+class AvgPool2D(_Pool):
+    """Average pooling over ``size`` windows (stride defaults to ``size``).
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    """
+
+    _forward = staticmethod(pool.avgpool2d_forward)
+    _backward = staticmethod(pool.avgpool2d_backward)
+
+
+class Flatten(Layer):
+    """``(N, C, H, W) -> (N, C*H*W)``, in C order (as PyTorch's flatten).
+
+    Notes
+    -----
+    Taught in notebooks/07_training_on_mnist.ipynb.
+    """
+
+    def forward(self, x):
+        out, self.cache = linear.flatten_forward(x)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return linear.flatten_backward(dout, self.cache)
+
+    def output_shape(self, input_shape):
+        return (int(np.prod(input_shape)),)
+
+
+class Linear(Layer):
+    """Fully connected layer, ``out = x @ w + b`` with ``w (D, M)``, ``b (M,)``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        D and M. Inputs ``(N, ...)`` are flattened to ``(N, D)``.
+    init : {'he', 'glorot'} or float
+    rng, seed, dtype
+        As in `Conv2D`.
+
+    Notes
+    -----
+    Taught in notebooks/01_local_connectivity.ipynb.
+    """
+
+    def __init__(self, in_features, out_features, init="he", rng=None,
+                 seed=None, dtype=np.float32):
+        super().__init__()
+        f = "Linear"
+        self.in_features = _positive_int(in_features, "in_features", f)
+        self.out_features = _positive_int(out_features, "out_features", f)
+        self.dtype = _dtype(dtype, f)
+        rng = np.random.default_rng(seed) if rng is None else rng
+        d, m = self.in_features, self.out_features
+        self.params["w"] = _init(rng, (d, m), d, m, init, self.dtype, f)
+        self.params["b"] = np.zeros(m, self.dtype)
+
+    def forward(self, x):
+        self._check_input(x)
+        d = int(np.prod(x.shape[1:])) if x.ndim >= 2 else -1
+        if d != self.in_features:
+            raise ValueError(
+                f"Linear.forward: x must have {self.in_features} features per "
+                f"example, got x of shape {x.shape}"
+            )
+        out, self.cache = linear.linear_forward(x, self.params["w"],
+                                                self.params["b"])
+        return out
+
+    def backward(self, dout, need_dx=True):
+        dx, dw, db = linear.linear_backward(dout, self.cache)
+        self.grads["w"], self.grads["b"] = dw, db
+        return dx
+
+    def output_shape(self, input_shape):
+        if int(np.prod(input_shape)) != self.in_features:
+            raise ValueError(
+                f"Linear: expects {self.in_features} input features, got "
+                f"input of shape {tuple(input_shape)}"
+            )
+        return (self.out_features,)
+
+    def __repr__(self):
+        return f"Linear({self.in_features}, {self.out_features})"
+
+
+class LocallyConnected2D(Layer):
+    """Convolution without weight sharing: each output position owns a kernel.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+    input_size : int or (int, int)
+        (H, W) of the input; the weights depend on the output grid.
+    kernel_size, stride, padding : int or (int, int)
+    init, rng, seed, dtype
+        As in `Conv2D`.
+
+    Notes
+    -----
+    ``w (H_out, W_out, F, C, KH, KW)``, ``b (F, H_out, W_out)``. Taught in
+    notebooks/01_local_connectivity.ipynb.
+    """
+
+    def __init__(self, in_channels, out_channels, input_size, kernel_size,
+                 stride=1, padding=0, init="he", rng=None, seed=None,
+                 dtype=np.float32):
+        super().__init__()
+        f = "LocallyConnected2D"
+        self.in_channels = _positive_int(in_channels, "in_channels", f)
+        self.out_channels = _positive_int(out_channels, "out_channels", f)
+        self.input_size = as_pair(input_size, "input_size", f)
+        kh, kw = as_pair(kernel_size, "kernel_size", f)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.dilation = 1
+        ho, wo = conv_output_size(self.input_size, (kh, kw), stride, padding)
+        self.dtype = _dtype(dtype, f)
+        rng = np.random.default_rng(seed) if rng is None else rng
+        c, fo = self.in_channels, self.out_channels
+        self.params["w"] = _init(rng, (ho, wo, fo, c, kh, kw), c * kh * kw,
+                                 fo * kh * kw, init, self.dtype, f)
+        self.params["b"] = np.zeros((fo, ho, wo), self.dtype)
+
+    def forward(self, x):
+        self._check_input(x)
+        self._check_chw(x, self.in_channels)
+        if x.shape[2:] != self.input_size:
+            raise ValueError(
+                f"LocallyConnected2D.forward: x must be {self.input_size[0]}x"
+                f"{self.input_size[1]} (input_size), got x of shape {x.shape}"
+            )
+        out, self.cache = local.local2d_forward(
+            x, self.params["w"], self.params["b"], stride=self.stride,
+            padding=self.padding)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        dx, dw, db = local.local2d_backward(dout, self.cache)
+        self.grads["w"], self.grads["b"] = dw, db
+        return dx
+
+    def output_shape(self, input_shape):
+        return (self.out_channels,) + self.params["w"].shape[:2]
+
+    def __repr__(self):
+        return (f"LocallyConnected2D({self.in_channels}, {self.out_channels}, "
+                f"input_size={self.input_size}, kernel_size={self.kernel_size!r})")
+
+
+class Dropout(Layer):
+    """Inverted dropout: in training, zero each unit with probability ``p``.
+
+    Kept units are scaled by ``1 / (1 - p)`` so that evaluation (``eval()``
+    mode: the identity) sees the same expected activations.
+
+    Parameters
+    ----------
+    p : float in [0, 1)
+    rng, seed : as in `Conv2D`; draws the masks.
+    """
+
+    def __init__(self, p=0.5, rng=None, seed=None):
+        super().__init__()
+        if not (isinstance(p, (int, float)) and 0 <= p < 1):
+            raise ValueError(f"Dropout: p must be a float in [0, 1), got {p!r}")
+        self.p = float(p)
+        self.rng = np.random.default_rng(seed) if rng is None else rng
+
+    def forward(self, x):
+        check_array(x, "x", "Dropout.forward")
+        if not self.training or self.p == 0:
+            self.cache = None
+            return x
+        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p
+        self.cache = keep * x.dtype.type(1 / (1 - self.p))
+        return x * self.cache
+
+    def backward(self, dout, need_dx=True):
+        return dout if self.cache is None else dout * self.cache
+
+    def __repr__(self):
+        return f"Dropout({self.p})"
+
+
+
+class Sequential:
+    """Layers applied one after another; parameters named ``'<i>.<name>'``.
+
+    Parameters
+    ----------
+    *layers : Layer
+
+    Examples
+    --------
+    >>> model = Sequential(Conv2D(1, 4, 3, seed=0), ReLU(), Flatten(),
+    ...                    Linear(4 * 26 * 26, 10, seed=1))
+    >>> [name for name in model.params()]
+    ['0.w', '0.b', '3.w', '3.b']
+
+    Notes
+    -----
+    Taught in notebooks/07_training_on_mnist.ipynb.
+    """
+
+    def __init__(self, *layers):
+        for i, layer in enumerate(layers):
+            if not hasattr(layer, "forward") or not hasattr(layer, "backward"):
+                raise TypeError(
+                    f"Sequential: layers[{i}] must be a layer with forward and "
+                    f"backward, got {layer!r}"
+                )
+        self.layers = list(layers)
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    @property
+    def dtype(self):
+        """The parameters' dtype (float32 unless `astype` changed it)."""
+        for p in self.params().values():
+            return p.dtype
+        return np.dtype(np.float32)
+
+    def forward(self, x):
+        """Run ``x (N, C, H, W)`` through every layer; returns the last output."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    __call__ = forward
+
+    def backward(self, dout, need_dx=True):
+        """Backpropagate ``dout`` (gradient of the loss w.r.t. the output).
+
+        Fills every layer's ``grads``. Returns dx, the gradient w.r.t. the
+        input, or None if ``need_dx`` is False (training never needs it, and
+        the first convolution then skips its most expensive part).
+        """
+        for i in range(len(self.layers) - 1, -1, -1):
+            dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0)
+        return dout if need_dx else None
+
+    def params(self):
+        """``{'0.w': array, '0.b': array, ...}``: the live arrays, in order."""
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.params.items()}
+
+    def grads(self):
+        """Gradients from the last `backward`, named as in `params`."""
+        return {f"{i}.{k}": v for i, layer in enumerate(self.layers)
+                for k, v in layer.grads.items()}
+
+    def num_params(self):
+        return int(sum(p.size for p in self.params().values()))
+
+    def train(self, mode=True):
+        """Set training mode (Dropout active); returns the model."""
+        for layer in self.layers:
+            layer.training = mode
+        return self
+
+    def eval(self):
+        """Set evaluation mode (Dropout off); returns the model."""
+        return self.train(False)
+
+    def astype(self, dtype):
+        """Convert all parameters to float32 or float64, in place."""
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    def summary(self, input_shape=(1, 28, 28), file=None):
+        """Print and return a table of output shapes and parameter counts.
+
+        Parameters
+        ----------
+        input_shape : tuple
+            One example's shape ``(C, H, W)``, without the batch axis.
+        file : file-like, optional
+            Where to print (default stdout); ``False`` prints nothing.
+
+        Returns
+        -------
+        str
+            The table, also printed.
+        """
+        rows, shape = [], tuple(input_shape)
+        for i, layer in enumerate(self.layers):
+            shape = layer.output_shape(shape)
+            n = sum(p.size for p in layer.params.values())
+            rows.append((f"{i}", repr(layer), str(shape), f"{n:,}"))
+        head = ("#", "layer", "output shape", "params")
+        widths = [max(len(r[j]) for r in rows + [head]) for j in range(4)]
+
+        def line(r):
+            return "  ".join(
+                c.rjust(w) if j == 3 else c.ljust(w)
+                for j, (c, w) in enumerate(zip(r, widths))).rstrip()
+
+        rule = "-" * len(line(("",) * 3 + ("x" * widths[3],)))
+        text = "\n".join(
+            [line(("", "input", str(tuple(input_shape)), "")), line(head), rule]
+            + [line(r) for r in rows]
+            + [rule, f"total parameters: {self.num_params():,}"])
+        if file is not False:
+            print(text, file=file)
+        return text
+
+    def __repr__(self):
+        inner = "".join(f"\n  {layer!r}," for layer in self.layers)
+        return f"Sequential({inner}\n)"
+
+
+def lenet5(seed=0, dtype=np.float32):
+    """LeNet-5 for 28x28 digits, with ReLU and max pooling (61,706 params).
+
+    conv5x5(6, pad 2) - ReLU - pool2 - conv5x5(16) - ReLU - pool2 -
+    fc120 - ReLU - fc84 - ReLU - fc10. Output: logits ``(N, 10)``.
+
+    Notes
+    -----
+    LeCun et al. (1998) used tanh-like units and subsampling; ReLU and max
+    pooling train faster. Taught in notebooks/07_training_on_mnist.ipynb.
+    """
+    rng = np.random.default_rng(seed)
+    kw = dict(rng=rng, dtype=dtype)
+    return Sequential(
+        Conv2D(1, 6, 5, padding=2, **kw), ReLU(), MaxPool2D(2),
+        Conv2D(6, 16, 5, **kw), ReLU(), MaxPool2D(2),
+        Flatten(), Linear(16 * 5 * 5, 120, **kw), ReLU(),
+        Linear(120, 84, **kw), ReLU(), Linear(84, 10, init="glorot", **kw))
+
+
+def tiny_cnn(seed=0, dtype=np.float32):
+    """A small fast CNN for notebooks (5,258 params).
+
+    conv3x3(8) - ReLU - pool2 - conv3x3(16) - ReLU - pool2 - fc10 on 28x28.
+
+    Notes
+    -----
+    Taught in notebooks/07_training_on_mnist.ipynb.
+    """
+    rng = np.random.default_rng(seed)
+    kw = dict(rng=rng, dtype=dtype)
+    return Sequential(
+        Conv2D(1, 8, 3, **kw), ReLU(), MaxPool2D(2),
+        Conv2D(8, 16, 3, **kw), ReLU(), MaxPool2D(2),
+        Flatten(), Linear(16 * 5 * 5, 10, init="glorot", **kw))

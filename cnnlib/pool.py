@@ -1,0 +1,339 @@
+"""Max and average pooling: any window, stride (overlapping too) and padding.
+
+Each comes as a readable loop version (``*_naive``, one window at a time,
+for the notebooks) and a fast version for training. The fast version loops
+only over the KH*KW offsets inside the window: for offset ``(i, j)`` the
+strided slice ``x[:, :, i::stride, j::stride]`` (cut to H_out x W_out) holds
+that offset's pixel of *every* window at once. The backward pass adds into
+the same slices, one offset at a time, so overlapping windows (stride <
+window) accumulate correctly.
+
+Conventions
+-----------
+- ``size``, ``stride``, ``padding``: an int or an ``(h, w)`` pair; ``stride``
+  defaults to ``size``; padding (per side) is at most half the window.
+- Max pooling pads with ``-inf``, so padding is never selected.
+- Ties: the whole gradient goes to ONE element, the first maximum in
+  row-major order inside the window (PyTorch's rule). A constant window
+  sends its gradient to its top-left element.
+- Average pooling counts padded zeros in the average: the divisor is always
+  KH*KW (PyTorch's default ``count_include_pad=True``).
+
+Taught in notebooks/05_pooling_and_downsampling.ipynb and
+notebooks/06_backpropagation.ipynb (backward).
+"""
+
+import numpy as np
+
+from .shapes import as_pair, check_array, check_dout, check_finite, pool_output_size
+
+__all__ = [
+    "maxpool2d_forward",
+    "maxpool2d_backward",
+    "avgpool2d_forward",
+    "avgpool2d_backward",
+    "maxpool2d_forward_naive",
+    "maxpool2d_backward_naive",
+    "avgpool2d_forward_naive",
+    "avgpool2d_backward_naive",
+]
+
+
+def _params(x, size, stride, padding, func):
+    """Validate the arguments; return (KH, KW), (SH, SW), (PH, PW), (HO, WO)."""
+    check_array(x, "x", func, ndim=4, shape_doc="(N, C, H, W)")
+    k = as_pair(size, "size", func)
+    s = k if stride is None else as_pair(stride, "stride", func)
+    p = as_pair(padding, "padding", func, minimum=0)
+    H, W = x.shape[2:]
+    for n, kk, pp, axis in ((H, k[0], p[0], "H"), (W, k[1], p[1], "W")):
+        if 2 * pp > kk:
+            raise ValueError(
+                f"{func}: padding must be at most half the window size, got "
+                f"padding {padding} for size {size}"
+            )
+        if kk > n + 2 * pp:
+            raise ValueError(
+                f"{func}: window {k[0]}x{k[1]} does not fit x of shape "
+                f"{x.shape} ({axis} = {n}) with padding {padding}"
+            )
+    check_finite(x, "x", func)
+    return k, s, p, pool_output_size((H, W), k, s, p)
+
+
+def _pad(x, p, value):
+    if p == (0, 0):
+        return x
+    N, C, H, W = x.shape
+    xp = np.full((N, C, H + 2 * p[0], W + 2 * p[1]), value, dtype=x.dtype)
+    xp[:, :, p[0] : p[0] + H, p[1] : p[1] + W] = x
+    return xp
+
+
+def _unpad(dxp, p, shape):
+    if p == (0, 0):
+        return dxp
+    return dxp[:, :, p[0] : p[0] + shape[2], p[1] : p[1] + shape[3]].copy()
+
+
+def _windows(a, k, s, o):
+    """Yield (index, slice of ``a``) for each window offset, row-major.
+
+    The slice for offset (i, j) has shape (N, C, HO, WO): element
+    [n, c, r, q] is pixel (i, j) of the window of output (r, q).
+    """
+    for i in range(k[0]):
+        for j in range(k[1]):
+            yield i * k[1] + j, a[
+                :, :, i : i + s[0] * (o[0] - 1) + 1 : s[0],
+                j : j + s[1] * (o[1] - 1) + 1 : s[1],
+            ]
+
+
+def _scatter(dxp, k, s, o, part):
+    """Add ``part(idx)`` into each offset's slice of the padded dx.
+
+    Overlap-safe: each offset is one separate slice-add, so a pixel shared
+    by several windows collects every contribution.
+    """
+    overlap = s[0] < k[0] or s[1] < k[1]
+    for idx, dst in _windows(dxp, k, s, o):
+        if overlap:
+            dst += part(idx)
+        else:  # disjoint windows: each pixel is written at most once
+            dst[...] = part(idx)
+    return dxp
+
+
+# ---------------------------------------------------------------- fast
+
+
+def maxpool2d_forward(x, size=2, stride=None, padding=0):
+    """Max pooling over each window of each channel (fast version).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    size : int or (int, int)
+        Window (KH, KW).
+    stride : int or (int, int), optional
+        Step between windows; default ``size`` (non-overlapping).
+    padding : int or (int, int)
+        Per side, at most half the window; padded cells are ``-inf``.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H_out, W_out), dtype of x
+    cache : tuple, consumed by `maxpool2d_backward`
+
+    Notes
+    -----
+    ``H_out = (H + 2*padding - KH) // stride + 1`` (floor: a window that
+    does not fit is dropped). The cache records which offset won in each
+    window; ties go to the first maximum in row-major order.
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    """
+    k, s, p, o = _params(x, size, stride, padding, "maxpool2d_forward")
+    xp = _pad(x, p, -np.inf)
+    win = _windows(xp, k, s, o)
+    _, first = next(win)
+    out = first.copy()
+    # Index of the winning offset; uint8 is enough up to 16x16 windows.
+    itype = np.uint8 if k[0] * k[1] <= 256 else np.int32
+    arg = np.zeros(out.shape, dtype=itype)
+    for idx, view in win:
+        # Strict '>' keeps the earlier offset on ties: first max wins.
+        better = view > out
+        np.copyto(arg, idx, where=better, casting="unsafe")
+        np.maximum(out, view, out=out)
+    return out, (arg, k, s, p, x.shape, x.dtype)
+
+
+def maxpool2d_backward(dout, cache):
+    """Route each output gradient to the input that won its window.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H_out, W_out)
+    cache : tuple from `maxpool2d_forward`
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W), dtype of x
+        Zero except at each window's (first) maximum; a pixel that wins
+        several overlapping windows receives the sum of their gradients.
+
+    Notes
+    -----
+    Taught in notebooks/06_backpropagation.ipynb.
+    """
+    arg, k, s, p, shape, dtype = cache
+    check_dout(dout, arg.shape, dtype, "maxpool2d_backward")
+    N, C, H, W = shape
+    dxp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=dtype)
+    _scatter(dxp, k, s, arg.shape[2:], lambda idx: dout * (arg == idx))
+    return _unpad(dxp, p, shape)
+
+
+def avgpool2d_forward(x, size=2, stride=None, padding=0):
+    """Average pooling over each window of each channel (fast version).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    size : int or (int, int)
+        Window (KH, KW).
+    stride : int or (int, int), optional
+        Step between windows; default ``size`` (non-overlapping).
+    padding : int or (int, int)
+        Per side, at most half the window; padded zeros count in the mean.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H_out, W_out), dtype of x
+    cache : tuple, consumed by `avgpool2d_backward`
+
+    Notes
+    -----
+    Every window is divided by KH*KW, padded cells included (PyTorch's
+    default ``count_include_pad=True``), so a window half in the padding
+    averages to less than its real values. Taught in
+    notebooks/05_pooling_and_downsampling.ipynb.
+    """
+    k, s, p, o = _params(x, size, stride, padding, "avgpool2d_forward")
+    xp = _pad(x, p, 0)
+    win = _windows(xp, k, s, o)
+    _, first = next(win)
+    out = first.copy()
+    for _, view in win:
+        out += view
+    out /= k[0] * k[1]
+    return out, (k, s, p, x.shape, x.dtype, out.shape)
+
+
+def avgpool2d_backward(dout, cache):
+    """Spread each output gradient evenly over its window.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H_out, W_out)
+    cache : tuple from `avgpool2d_forward`
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W), dtype of x
+        Each input pixel gets ``dout / (KH*KW)`` from every window it is in.
+
+    Notes
+    -----
+    Taught in notebooks/06_backpropagation.ipynb.
+    """
+    k, s, p, shape, dtype, out_shape = cache
+    check_dout(dout, out_shape, dtype, "avgpool2d_backward")
+    N, C, H, W = shape
+    dxp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=dtype)
+    share = dout / (k[0] * k[1])
+    _scatter(dxp, k, s, out_shape[2:], lambda idx: share)
+    return _unpad(dxp, p, shape)
+
+
+# ---------------------------------------------------------------- naive
+
+
+def maxpool2d_forward_naive(x, size=2, stride=None, padding=0):
+    """Max pooling with plain loops, one window at a time (for reading).
+
+    Same arguments, result and conventions as `maxpool2d_forward`; the
+    cache is for `maxpool2d_backward_naive`. Very slow: tiny inputs only.
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    """
+    (KH, KW), (SH, SW), (PH, PW), (HO, WO) = _params(
+        x, size, stride, padding, "maxpool2d_forward_naive"
+    )
+    N, C, H, W = x.shape
+    xp = _pad(x, (PH, PW), -np.inf)  # -inf is never the maximum
+    out = np.zeros((N, C, HO, WO), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for r in range(HO):
+                for q in range(WO):
+                    window = xp[n, c, r * SH : r * SH + KH, q * SW : q * SW + KW]
+                    out[n, c, r, q] = window.max()
+    return out, (x, (KH, KW), (SH, SW), (PH, PW), out.shape)
+
+
+def maxpool2d_backward_naive(dout, cache):
+    """Backward of max pooling with plain loops (for reading).
+
+    Each output's gradient goes to the first maximum of its window
+    (``np.argmax`` scans row-major and returns the first); overlapping
+    windows add up at a shared winner.
+
+    Notes
+    -----
+    Taught in notebooks/06_backpropagation.ipynb.
+    """
+    x, (KH, KW), (SH, SW), (PH, PW), out_shape = cache
+    N, C, H, W = x.shape
+    check_dout(dout, out_shape, x.dtype, "maxpool2d_backward_naive")
+    xp = _pad(x, (PH, PW), -np.inf)
+    dxp = np.zeros(xp.shape, dtype=x.dtype)
+    HO, WO = dout.shape[2:]
+    for n in range(N):
+        for c in range(C):
+            for r in range(HO):
+                for q in range(WO):
+                    window = xp[n, c, r * SH : r * SH + KH, q * SW : q * SW + KW]
+                    i, j = np.unravel_index(np.argmax(window), window.shape)
+                    dxp[n, c, r * SH + i, q * SW + j] += dout[n, c, r, q]
+    return dxp[:, :, PH : PH + H, PW : PW + W].copy()
+
+
+def avgpool2d_forward_naive(x, size=2, stride=None, padding=0):
+    """Average pooling with plain loops, one window at a time (for reading).
+
+    Same arguments, result and conventions as `avgpool2d_forward` (padded
+    zeros count in the mean). Very slow: tiny inputs only.
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    """
+    (KH, KW), (SH, SW), (PH, PW), (HO, WO) = _params(
+        x, size, stride, padding, "avgpool2d_forward_naive"
+    )
+    N, C, H, W = x.shape
+    xp = _pad(x, (PH, PW), 0)
+    out = np.zeros((N, C, HO, WO), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for r in range(HO):
+                for q in range(WO):
+                    window = xp[n, c, r * SH : r * SH + KH, q * SW : q * SW + KW]
+                    out[n, c, r, q] = window.sum() / (KH * KW)
+    return out, (x.shape, x.dtype, (KH, KW), (SH, SW), (PH, PW), out.shape)
+
+
+def avgpool2d_backward_naive(dout, cache):
+    """Backward of average pooling with plain loops (for reading).
+
+    Every pixel of a window receives ``dout / (KH*KW)`` of that window.
+
+    Notes
+    -----
+    Taught in notebooks/06_backpropagation.ipynb.
+    """
+    (N, C, H, W), dtype, (KH, KW), (SH, SW), (PH, PW), out_shape = cache
+    check_dout(dout, out_shape, dtype, "avgpool2d_backward_naive")
+    dxp = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=dtype)
+    HO, WO = dout.shape[2:]
+    for n in range(N):
+        for c in range(C):
+            for r in range(HO):
+                for q in range(WO):
+                    share = dout[n, c, r, q] / (KH * KW)
+                    dxp[n, c, r * SH : r * SH + KH, q * SW : q * SW + KW] += share
+    return dxp[:, :, PH : PH + H, PW : PW + W].copy()

@@ -1,0 +1,325 @@
+"""Output-size and receptive-field arithmetic, and argument validation.
+
+Every operation in cnnlib validates its arguments with the helpers here, so
+that bad input fails early with one kind of message::
+
+    ValueError: conv2d_forward: stride must be a positive int or a pair of
+    positive ints, got 0
+
+Taught in notebooks/02_convolution.ipynb (output size) and
+notebooks/05_pooling_and_downsampling.ipynb (receptive field).
+"""
+
+from collections import namedtuple
+from numbers import Integral
+
+import numpy as np
+
+__all__ = [
+    "conv_output_size",
+    "pool_output_size",
+    "receptive_field",
+    "ReceptiveField",
+    "as_pair",
+    "check_array",
+    "check_finite",
+    "check_dout",
+]
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _is_int(v):
+    return isinstance(v, Integral) and not isinstance(v, bool)
+
+
+def as_pair(value, name, func, minimum=1):
+    """Return ``value`` as an ``(h, w)`` pair of ints, each ``>= minimum``.
+
+    Accepts an int or a length-2 tuple/list of ints (NumPy ints too).
+
+    Raises
+    ------
+    TypeError
+        not an int or a pair of ints (a float such as ``2.0`` included).
+    ValueError
+        an entry below ``minimum``.
+    """
+    what = "non-negative" if minimum == 0 else "positive"
+    expected = f"a {what} int or a pair of {what} ints"
+    if _is_int(value):
+        pair = (int(value), int(value))
+    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(
+        _is_int(v) for v in value
+    ):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{func}: {name} must be {expected}, got {value!r}")
+    if min(pair) < minimum:
+        raise ValueError(f"{func}: {name} must be {expected}, got {value!r}")
+    return pair
+
+
+def check_array(x, name, func, ndim=None, shape_doc=None, float_only=True):
+    """Check that ``x`` is a NumPy array of the right rank and dtype.
+
+    Parameters
+    ----------
+    x : object
+        The argument to check.
+    name, func : str
+        Argument and function names used in the error message.
+    ndim : int, optional
+        Required number of dimensions.
+    shape_doc : str, optional
+        Human-readable expected shape, e.g. ``"(N, C, H, W)"``.
+    float_only : bool
+        If True (default) the dtype must be float32 or float64.
+
+    Returns
+    -------
+    x : ndarray
+        The same object (never copied or cast).
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(
+            f"{func}: {name} must be a NumPy array, got {type(x).__name__}"
+        )
+    if ndim is not None and x.ndim != ndim:
+        doc = shape_doc or f"{ndim} dimensions"
+        raise ValueError(
+            f"{func}: {name} must have shape {doc} ({ndim}-D), "
+            f"got {x.ndim}-D array of shape {x.shape}"
+        )
+    if float_only and x.dtype not in (np.float32, np.float64):
+        raise TypeError(
+            f"{func}: {name} must be float32 or float64, got {x.dtype} "
+            f"(convert with {name}.astype(np.float64))"
+        )
+    return x
+
+
+def check_finite(x, name, func):
+    """Raise ValueError if ``x`` holds NaN or inf.
+
+    A sum is one cheap pass; only if it is not finite (NaN/inf present, or
+    an overflow) do we pay for the exact elementwise test.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(x, axis=None)
+    if not np.isfinite(total) and not np.isfinite(x).all():
+        bad = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(
+            f"{func}: {name} must be finite, got {x[tuple(bad)]} at index "
+            f"{tuple(int(i) for i in bad)}"
+        )
+    return x
+
+
+def check_dout(dout, expected_shape, dtype, func):
+    """Check the upstream gradient of a backward pass against its forward."""
+    check_array(dout, "dout", func)
+    if dout.shape != tuple(expected_shape):
+        raise ValueError(
+            f"{func}: dout must have the forward output's shape "
+            f"{tuple(expected_shape)}, got {dout.shape}"
+        )
+    if dout.dtype != dtype:
+        raise TypeError(
+            f"{func}: dout must have the forward dtype {np.dtype(dtype)}, "
+            f"got {dout.dtype}"
+        )
+    return dout
+
+
+# ---------------------------------------------------------------- sizes
+
+
+def _size_1d(size, kernel, stride, padding, dilation, func, what="kernel"):
+    span = dilation * (kernel - 1) + 1
+    padded = size + 2 * padding
+    if span > padded:
+        dil = f" (dilated {span})" if dilation > 1 else ""
+        raise ValueError(
+            f"{func}: {what} {kernel}{dil} does not fit input {size} with "
+            f"padding {padding} (padded size {padded})"
+        )
+    return (padded - span) // stride + 1
+
+
+def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
+    """Output length of a convolution along one or two axes.
+
+    Parameters
+    ----------
+    size, kernel : int or (int, int)
+        Input length and kernel length (pairs give (height, width)).
+    stride, padding, dilation : int or (int, int)
+        ``padding`` counts zeros per side.
+
+    Returns
+    -------
+    int, or (int, int) if any argument is a pair
+
+    Notes
+    -----
+    ``out = (size + 2*padding - dilation*(kernel - 1) - 1) // stride + 1``.
+    The floor drops the last positions when the stride does not divide the
+    remaining length evenly. Taught in notebooks/02_convolution.ipynb.
+
+    Examples
+    --------
+    >>> conv_output_size(28, 3)
+    26
+    >>> conv_output_size(28, 5, stride=2, padding=2)
+    14
+    """
+    func = "conv_output_size"
+    args = (size, kernel, stride, padding, dilation)
+    scalar = all(_is_int(a) for a in args)
+    sizes = as_pair(size, "size", func)
+    kernels = as_pair(kernel, "kernel", func)
+    strides = as_pair(stride, "stride", func)
+    pads = as_pair(padding, "padding", func, minimum=0)
+    dils = as_pair(dilation, "dilation", func)
+    out = tuple(
+        _size_1d(sizes[i], kernels[i], strides[i], pads[i], dils[i], func)
+        for i in range(2)
+    )
+    return out[0] if scalar else out
+
+
+def pool_output_size(size, window, stride=None, padding=0):
+    """Output length of a pooling layer; ``stride`` defaults to ``window``.
+
+    Same floor rule as `conv_output_size`, with dilation 1. Padding may be
+    at most half the window (as in PyTorch), so every window holds at least
+    one real input value.
+
+    Examples
+    --------
+    >>> pool_output_size(26, 2)
+    13
+    >>> pool_output_size(5, 3, stride=1)
+    3
+    """
+    func = "pool_output_size"
+    scalar = all(_is_int(a) for a in (size, window, padding)) and (
+        stride is None or _is_int(stride)
+    )
+    sizes = as_pair(size, "size", func)
+    windows = as_pair(window, "window", func)
+    strides = windows if stride is None else as_pair(stride, "stride", func)
+    pads = as_pair(padding, "padding", func, minimum=0)
+    for p, k in zip(pads, windows):
+        if 2 * p > k:
+            raise ValueError(
+                f"{func}: padding must be at most half the window, got "
+                f"padding {padding} for window {window}"
+            )
+    out = tuple(
+        _size_1d(sizes[i], windows[i], strides[i], pads[i], 1, func, "window")
+        for i in range(2)
+    )
+    return out[0] if scalar else out
+
+
+# ---------------------------------------------------------------- fields
+
+ReceptiveField = namedtuple("ReceptiveField", ["size", "jump", "start"])
+ReceptiveField.__doc__ = """Receptive field of one unit after a layer stack.
+
+size  : how many input pixels (along one axis) one output unit sees
+jump  : distance in input pixels between two neighbouring output units
+start : input coordinate of the centre of the first output unit's field
+        (can be negative when padding puts it outside the image)
+"""
+
+
+def _layer_params(layer, i):
+    """Read (kernel, stride, padding, dilation) from one layer description."""
+    func = "receptive_field"
+    if isinstance(layer, dict):
+        unknown = set(layer) - {"kernel", "stride", "padding", "dilation", "kind"}
+        if "kernel" not in layer or unknown:
+            raise ValueError(
+                f"{func}: layers[{i}] must be a dict with 'kernel' and optional "
+                f"'stride', 'padding', 'dilation', got keys {sorted(layer)}"
+            )
+        k = layer["kernel"]
+        s = layer.get("stride", 1)
+        p = layer.get("padding", 0)
+        d = layer.get("dilation", 1)
+    elif isinstance(layer, (tuple, list)) and 1 <= len(layer) <= 4:
+        k, s, p, d = (tuple(layer) + (1, 0, 1)[len(layer) - 1 :])[:4]
+    elif hasattr(layer, "kernel_size"):
+        k = layer.kernel_size
+        s = getattr(layer, "stride", 1)
+        p = getattr(layer, "padding", 0)
+        d = getattr(layer, "dilation", 1)
+    else:
+        raise TypeError(
+            f"{func}: layers[{i}] must be a dict, a (kernel, stride, padding, "
+            f"dilation) tuple or a layer with kernel_size, got {layer!r}"
+        )
+    name = f"layers[{i}]"
+    for v, what, m in ((k, "kernel", 1), (s, "stride", 1), (p, "padding", 0),
+                       (d, "dilation", 1)):
+        if not _is_int(v) or v < m:
+            raise ValueError(
+                f"{func}: {name} {what} must be an int >= {m}, got {v!r}"
+            )
+    return int(k), int(s), int(p), int(d)
+
+
+def receptive_field(layers):
+    """Receptive field after each layer of a stack of conv/pool layers.
+
+    Parameters
+    ----------
+    layers : sequence
+        Each item is a ``(kernel, stride, padding, dilation)`` tuple (trailing
+        items optional: stride 1, padding 0, dilation 1), a dict with those
+        keys, or a layer object with ``kernel_size`` (and ``stride``,
+        ``padding``, ``dilation``) attributes. One axis; square layers are
+        the same along both.
+
+    Returns
+    -------
+    list of ReceptiveField
+        ``(size, jump, start)`` after each layer; the last item describes the
+        whole stack.
+
+    Notes
+    -----
+    With effective kernel ``k' = dilation*(kernel - 1) + 1``::
+
+        size  <- size + (k' - 1) * jump
+        start <- start + ((k' - 1) / 2 - padding) * jump
+        jump  <- jump * stride
+
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+
+    Examples
+    --------
+    >>> receptive_field([(3, 1), (3, 1)])[-1]
+    ReceptiveField(size=5, jump=1, start=2.0)
+    >>> receptive_field([(5, 1, 2), (2, 2), (5, 1, 2), (2, 2)])[-1].size
+    16
+    """
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(
+            f"receptive_field: layers must be a sequence of layers, got "
+            f"{type(layers).__name__}"
+        )
+    size, jump, start = 1, 1, 0.0
+    result = []
+    for i, layer in enumerate(layers):
+        k, s, p, d = _layer_params(layer, i)
+        span = d * (k - 1) + 1
+        size = size + (span - 1) * jump
+        start = start + ((span - 1) / 2 - p) * jump
+        jump = jump * s
+        result.append(ReceptiveField(size, jump, start))
+    return result

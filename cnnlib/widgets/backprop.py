@@ -1,0 +1,167 @@
+"""Explorer: where does the gradient of one output cell go?
+
+`render_backprop_route` puts ``dout = 1`` on one output cell of a max-pool,
+average-pool or convolution layer (all other cells 0), runs the layer's
+backward pass from `cnnlib`, and shows which inputs (and, for a
+convolution, which weights) receive gradient, with the values.
+
+Taught in notebooks/06_backpropagation.ipynb.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..conv import conv2d_backward, conv2d_forward
+from ..pool import (
+    avgpool2d_backward,
+    avgpool2d_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
+from ..plotting import show_values
+from .base import explorer
+
+__all__ = ["LAYERS", "default_kernel", "route_gradient",
+           "render_backprop_route", "explore_backprop_route"]
+
+LAYERS = ("max pool", "avg pool", "conv")
+
+
+def default_kernel(size):
+    """A fixed small integer kernel, shape (size, size), float64."""
+    rng = np.random.default_rng(size)
+    return rng.integers(-2, 3, size=(size, size)).astype(np.float64)
+
+
+def route_gradient(x, layer="max pool", row=0, col=0, size=2, stride=2,
+                   kernel=None, all_outputs=False):
+    """Backward pass of one layer for ``dout`` = 1 on one output cell.
+
+    Parameters
+    ----------
+    x : ndarray, shape (H, W)
+        One-channel input.
+    layer : {'max pool', 'avg pool', 'conv'}
+    row, col : int
+        The output cell that gets ``dout = 1``.
+    size, stride : int
+        Window (or kernel) size and stride.
+    kernel : ndarray, shape (size, size), optional
+        Conv weights; default `default_kernel`.
+    all_outputs : bool
+        Put ``dout = 1`` on every output cell instead (overlapping windows
+        then add up).
+
+    Returns
+    -------
+    dict with ``out`` (H_out, W_out), ``dout`` (H_out, W_out), ``dx`` (H, W),
+    and for a conv ``w`` and ``dw`` (size, size), else None.
+    """
+    func = "route_gradient"
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"{func}: x must be 2-D (H, W), got shape {x.shape}")
+    if layer not in LAYERS:
+        raise ValueError(
+            f"{func}: layer must be one of {LAYERS}, got {layer!r}")
+    x4 = x[None, None]
+    w = None
+    if layer == "conv":
+        w = default_kernel(size) if kernel is None else np.asarray(
+            kernel, dtype=np.float64)
+        out, cache = conv2d_forward(x4, w[None, None], np.zeros(1),
+                                    stride=stride)
+    elif layer == "max pool":
+        out, cache = maxpool2d_forward(x4, size=size, stride=stride)
+    else:
+        out, cache = avgpool2d_forward(x4, size=size, stride=stride)
+    h_out, w_out = out.shape[2:]
+    if not all_outputs and not (0 <= row < h_out and 0 <= col < w_out):
+        raise ValueError(
+            f"{func}: output cell ({row}, {col}) is outside the "
+            f"{h_out}x{w_out} output")
+    dout = np.ones_like(out) if all_outputs else np.zeros_like(out)
+    if not all_outputs:
+        dout[0, 0, row, col] = 1.0
+    dw = None
+    if layer == "conv":
+        dx, dw4, _ = conv2d_backward(dout, cache)
+        dw = dw4[0, 0]
+    elif layer == "max pool":
+        dx = maxpool2d_backward(dout, cache)
+    else:
+        dx = avgpool2d_backward(dout, cache)
+    return {"out": out[0, 0], "dout": dout[0, 0], "dx": dx[0, 0], "w": w,
+            "dw": dw}
+
+
+def _window(cell, size, stride):
+    """(row, col, height, width) of the input window under an output cell."""
+    i, j = cell
+    return i * stride, j * stride, size, size
+
+
+def _fmt(a):
+    """Whole numbers without decimals, anything else with two."""
+    a = np.asarray(a)
+    return "{:.0f}" if np.all(a == np.round(a)) else "{:.2f}"
+
+
+def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
+                          stride=2, kernel=None, all_outputs=False):
+    """Which inputs (and weights) receive the gradient of one output cell.
+
+    Parameters
+    ----------
+    As in `route_gradient`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Input x with the chosen cell's window outlined, the output with the
+        chosen cell outlined, dx (the gradient each input receives), and for
+        a conv the kernel w and dW (the input window, times dout = 1).
+    """
+    r = route_gradient(x, layer, row, col, size, stride, kernel, all_outputs)
+    x = np.asarray(x, dtype=np.float64)
+    conv = layer == "conv"
+    n = 5 if conv else 3
+    fig = Figure(figsize=(2.5 * n, 2.9), dpi=80)
+    axes = fig.subplots(1, n)
+    fs = 8 if x.size <= 64 else (6 if x.size <= 144 else None)
+    one = [] if all_outputs else [(row, col, 1, 1, "C1")]
+    win = [] if all_outputs else [(*_window((row, col), size, stride), "C1")]
+    show_values(x, ax=axes[0], title="input x", boxes=win, fontsize=fs,
+                fmt=_fmt(x))
+    show_values(r["out"], ax=axes[1], boxes=one, fontsize=fs,
+                fmt=_fmt(r["out"]), title=f"{layer} output")
+    which = "every cell" if all_outputs else f"cell ({row}, {col})"
+    show_values(r["dx"], ax=axes[2], boxes=win, fontsize=fs, fmt=_fmt(r["dx"]),
+                title=f"dx for dout = 1 at {which}")
+    if conv:
+        show_values(r["w"], ax=axes[3], title="kernel w", fontsize=8,
+                    signed=True)
+        show_values(r["dw"], ax=axes[4], title="dW", fontsize=8,
+                    fmt=_fmt(r["dw"]))
+    got = int(np.count_nonzero(r["dx"]))
+    fig.suptitle(f"{layer} {size}x{size}, stride {stride}: {got} input "
+                 f"cell(s) receive gradient", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def explore_backprop_route(x):
+    """Live `render_backprop_route`: layer, window, stride, output cell."""
+    import ipywidgets as w
+
+    return explorer(
+        lambda **v: render_backprop_route(x, **v),
+        {"layer": w.ToggleButtons(options=list(LAYERS), value="max pool"),
+         "size": w.IntSlider(value=2, min=1, max=4, description="window"),
+         "stride": w.IntSlider(value=2, min=1, max=3, description="stride"),
+         "row": w.IntSlider(value=0, min=0, max=7, description="out row"),
+         "col": w.IntSlider(value=0, min=0, max=7, description="out col"),
+         "all_outputs": w.Checkbox(value=False,
+                                   description="dout = 1 everywhere")},
+        title="Where does the gradient go?", columns=3,
+    )

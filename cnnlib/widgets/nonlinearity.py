@@ -1,0 +1,301 @@
+"""Explorers for why a CNN needs a nonlinearity between its convolutions.
+
+- `render_collapse` / `explore_collapse`: two stacked 3x3 convolutions, with
+  or without a ReLU between them, against the one 5x5 kernel they are
+  equivalent to when nothing sits between them.
+- `render_activation` / `explore_activation`: an edge-filtered image through
+  ReLU, sigmoid or tanh; the values before and after, and the local slope.
+
+Taught in notebooks/04_relu_and_nonlinearity.ipynb.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..activations import (
+    relu_backward,
+    relu_forward,
+    sigmoid_backward,
+    sigmoid_forward,
+    tanh_backward,
+    tanh_forward,
+)
+from ..conv import conv2d_forward
+from .base import explorer
+
+__all__ = [
+    "KERNELS",
+    "ACTIVATIONS",
+    "get_kernel",
+    "compose_kernels",
+    "correlate_valid",
+    "collapse_outputs",
+    "render_collapse",
+    "explore_collapse",
+    "render_activation",
+    "explore_activation",
+]
+
+# Named 3x3 kernels for the explorers (float64, so the comparisons are exact
+# to ~1e-15 when the algebra says they should be equal).
+KERNELS = {
+    "vertical edge": np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]]) / 4.0,
+    "horizontal edge": np.array([[1, 2, 1], [0, 0, 0], [-1, -2, -1]]) / 4.0,
+    "diagonal edge": np.array([[0, 1, 2], [-1, 0, 1], [-2, -1, 0]]) / 4.0,
+    "blur": np.full((3, 3), 1 / 9.0),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
+    "random": np.random.default_rng(4).standard_normal((3, 3)) / 3.0,
+}
+
+# name -> (forward, backward); each forward returns (out, cache).
+ACTIVATIONS = {
+    "relu": (relu_forward, relu_backward),
+    "sigmoid": (sigmoid_forward, sigmoid_backward),
+    "tanh": (tanh_forward, tanh_backward),
+}
+
+
+def get_kernel(kernel, func="get_kernel"):
+    """A kernel given by name (a key of `KERNELS`) or as a 2-D array.
+
+    Returns
+    -------
+    ndarray, shape (KH, KW), float64
+    """
+    if isinstance(kernel, str):
+        if kernel not in KERNELS:
+            raise ValueError(
+                f"{func}: kernel must be one of {sorted(KERNELS)} or a 2-D "
+                f"array, got {kernel!r}"
+            )
+        return KERNELS[kernel]
+    k = np.asarray(kernel, dtype=np.float64)
+    if k.ndim != 2:
+        raise ValueError(
+            f"{func}: kernel must be a 2-D array (KH, KW), got shape {k.shape}"
+        )
+    return k
+
+
+def _image(image, func):
+    x = np.asarray(image, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(
+            f"{func}: image must be a 2-D array (H, W), got shape {x.shape}"
+        )
+    return x
+
+
+def correlate_valid(image, kernel):
+    """One-channel 'valid' cross-correlation through `cnnlib.conv`.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+    kernel : ndarray, shape (KH, KW)
+
+    Returns
+    -------
+    ndarray, shape (H - KH + 1, W - KW + 1)
+    """
+    x = image[None, None]
+    w = kernel[None, None].astype(image.dtype)
+    out, _ = conv2d_forward(x, w, np.zeros(1, dtype=image.dtype))
+    return out[0, 0]
+
+
+def compose_kernels(k1, k2):
+    """The one kernel equal to correlating with ``k1`` and then with ``k2``.
+
+    Parameters
+    ----------
+    k1 : ndarray, shape (A, B)
+    k2 : ndarray, shape (C, D)
+
+    Returns
+    -------
+    ndarray, shape (A + C - 1, B + D - 1)
+
+    Notes
+    -----
+    ``corr(corr(x, k1), k2)[i] = sum_t x[i + t] * sum_{u + v = t} k1[u] k2[v]``
+    so the combined kernel is the *full convolution* of ``k1`` with ``k2``:
+    each weight of ``k2`` adds a shifted copy of ``k1``.
+    """
+    k1 = np.asarray(k1, dtype=np.float64)
+    k2 = np.asarray(k2, dtype=np.float64)
+    a, b = k1.shape
+    c, d = k2.shape
+    out = np.zeros((a + c - 1, b + d - 1))
+    for v0 in range(c):
+        for v1 in range(d):
+            out[v0 : v0 + a, v1 : v1 + b] += k2[v0, v1] * k1
+    return out
+
+
+def collapse_outputs(image, k1, k2, relu=True):
+    """Everything `render_collapse` shows, as arrays.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+    k1, k2 : str or ndarray, shape (3, 3)
+        First and second kernel (names from `KERNELS` or arrays).
+    relu : bool
+        Put a ReLU between the two convolutions.
+
+    Returns
+    -------
+    dict with
+        ``hidden`` (H-2, W-2): after the first conv (and ReLU if asked);
+        ``stacked`` (H-4, W-4): after the second conv;
+        ``kernel`` (5, 5): `compose_kernels` of k1 and k2;
+        ``single`` (H-4, W-4): the image correlated once with ``kernel``;
+        ``diff`` (H-4, W-4): ``stacked - single``.
+    """
+    func = "collapse_outputs"
+    x = _image(image, func)
+    k1 = get_kernel(k1, func)
+    k2 = get_kernel(k2, func)
+    hidden = correlate_valid(x, k1)
+    if relu:
+        hidden = np.maximum(hidden, 0.0)
+    stacked = correlate_valid(hidden, k2)
+    kernel = compose_kernels(k1, k2)
+    single = correlate_valid(x, kernel)
+    return {"hidden": hidden, "stacked": stacked, "kernel": kernel,
+            "single": single, "diff": stacked - single}
+
+
+def _show(ax, img, title, cmap="RdBu_r", vmax=None):
+    if vmax is None:
+        vmax = float(np.abs(img).max()) or 1.0
+    vmin = -vmax if cmap == "RdBu_r" else None
+    ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def render_collapse(image, k1="vertical edge", k2="horizontal edge",
+                    relu=False):
+    """Two stacked 3x3 convolutions vs the single equivalent 5x5 kernel.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+    k1, k2 : str or ndarray, shape (3, 3)
+    relu : bool
+        Put a ReLU between the two convolutions.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Top row: image, k1, k2, composed 5x5 kernel. Bottom row: after the
+        first layer, the two-layer result, the one-kernel result, and their
+        difference on the same colour scale (blank means equal).
+    """
+    r = collapse_outputs(image, k1, k2, relu)
+    fig = Figure(figsize=(8.4, 4.6), dpi=80)
+    axes = fig.subplots(2, 4)
+    _show(axes[0, 0], _image(image, "render_collapse"), "input", cmap="gray")
+    _show(axes[0, 1], get_kernel(k1), "k1 (3x3)")
+    _show(axes[0, 2], get_kernel(k2), "k2 (3x3)")
+    _show(axes[0, 3], r["kernel"], "one 5x5 kernel = k1 * k2")
+    scale = float(np.abs(r["stacked"]).max()) or 1.0
+    mid = "ReLU(x ⋆ k1)" if relu else "x ⋆ k1"
+    _show(axes[1, 0], r["hidden"], mid)
+    _show(axes[1, 1], r["stacked"], f"({mid}) ⋆ k2", vmax=scale)
+    _show(axes[1, 2], r["single"], "x ⋆ (5x5 kernel)", vmax=scale)
+    err = float(np.abs(r["diff"]).max())
+    _show(axes[1, 3], r["diff"], f"difference, max |d| = {err:.1g}",
+          vmax=scale)
+    verdict = ("the ReLU breaks the collapse: no single kernel does this"
+               if relu and err > 1e-9 * scale else
+               "two linear convolutions = one convolution")
+    fig.suptitle(verdict, fontsize=10)
+    return fig
+
+
+def explore_collapse(image):
+    """Live `render_collapse`: choose both kernels and the ReLU."""
+    import ipywidgets as w
+
+    names = list(KERNELS)
+    return explorer(
+        lambda **v: render_collapse(image, **v),
+        {"k1": w.Dropdown(options=names, value="vertical edge",
+                          description="k1"),
+         "k2": w.Dropdown(options=names, value="horizontal edge",
+                          description="k2"),
+         "relu": w.Checkbox(value=False, description="ReLU between")},
+        title="Do two convolutions collapse into one?",
+    )
+
+
+def render_activation(image, kernel="vertical edge", activation="relu"):
+    """An edge map before and after an activation function.
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+    kernel : str or ndarray, shape (KH, KW)
+    activation : {'relu', 'sigmoid', 'tanh'}
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Feature map z, activation f(z), histogram of both, and the curves
+        f and f' with the mean slope over the map (how much gradient passes).
+    """
+    func = "render_activation"
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"{func}: activation must be one of {sorted(ACTIVATIONS)}, got "
+            f"{activation!r}"
+        )
+    forward, backward = ACTIVATIONS[activation]
+    z = correlate_valid(_image(image, func), get_kernel(kernel, func))
+    a, cache = forward(z)
+    slope = backward(np.ones_like(z), cache)
+    fig = Figure(figsize=(10, 2.8), dpi=80)
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1.3, 1.3]})
+    scale = float(np.abs(z).max()) or 1.0
+    _show(axes[0], z, "feature map z = x ⋆ k")
+    _show(axes[1], a, f"{activation}(z)", cmap="RdBu_r",
+          vmax=max(scale, float(np.abs(a).max())))
+    bins = np.linspace(-scale, scale, 41)
+    axes[2].hist(z.ravel(), bins=bins, color="0.6", label="z")
+    axes[2].hist(a.ravel(), bins=bins, histtype="step", lw=1.5, color="C3",
+                 label=activation)
+    axes[2].set_yscale("log")
+    axes[2].legend(fontsize=8)
+    zero = float(np.mean(a == 0))
+    axes[2].set_title(f"values ({zero:.0%} exactly zero after)", fontsize=9)
+    t = np.linspace(-scale, scale, 201)
+    ft, ct = forward(t)
+    axes[3].plot(t, ft, color="C3", label=activation)
+    axes[3].plot(t, backward(np.ones_like(t), ct), color="C0", ls="--",
+                 label="slope")
+    axes[3].axhline(0, color="0.7", lw=0.8)
+    axes[3].legend(fontsize=8)
+    axes[3].set_title(f"mean slope over map = {float(slope.mean()):.2f}",
+                      fontsize=9)
+    for ax in axes[2:]:
+        ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def explore_activation(image):
+    """Live `render_activation`: choose the kernel and the activation."""
+    import ipywidgets as w
+
+    return explorer(
+        lambda **v: render_activation(image, **v),
+        {"kernel": w.Dropdown(options=list(KERNELS), value="vertical edge",
+                              description="kernel"),
+         "activation": w.ToggleButtons(options=list(ACTIVATIONS),
+                                       value="relu")},
+        title="What does an activation do to a feature map?",
+    )

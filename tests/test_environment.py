@@ -1,0 +1,27 @@
+from cnnlib import environment
+from cnnlib.environment import Check, check_environment, report
+
+
+def test_this_environment_passes():
+    checks = check_environment()
+    assert [c for c in checks if not c.ok] == []
+    names = [c.name for c in checks]
+    for n in ["numpy", "matplotlib", "ipywidgets", "jupyterlab_widgets"]:
+        assert n in names
+
+
+def test_a_missing_or_old_package_gets_one_fix(monkeypatch, capsys):
+    monkeypatch.setattr(environment, "REQUIREMENTS",
+                        [("numpy", (999, 0), ""), ("surely-not-installed", (1, 0), "")]
+                        + environment.REQUIREMENTS[1:])
+    checks = {c.name: c for c in check_environment()}
+    assert not checks["numpy"].ok and "--upgrade 'numpy>=999.0'" in checks["numpy"].fix
+    assert not checks["surely-not-installed"].ok
+    assert "pip install -r requirements.txt" in checks["surely-not-installed"].fix
+    assert report(list(checks.values())) is False
+    out = capsys.readouterr().out
+    assert out.count("fix:") == 2
+
+
+def test_report_of_good_checks():
+    assert report([Check("numpy", "2.0", True, "")]) is True

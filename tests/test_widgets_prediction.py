@@ -1,0 +1,237 @@
+"""Tests for cnnlib.widgets.prediction (digit editing and the explorer)."""
+
+import matplotlib
+import numpy as np
+import pytest
+
+from cnnlib.widgets.prediction import (
+    ERASERS,
+    STROKES,
+    class_probabilities,
+    edit_digit,
+    explore_digit_prediction,
+    render_digit_prediction,
+)
+
+matplotlib.use("Agg")
+
+
+class LinearModel:
+    """A stand-in for a trained network: scores = flattened x @ W."""
+
+    def __init__(self, rng, dtype=np.float32):
+        self.W = rng.normal(size=(28 * 28, 10)).astype(dtype)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return x.reshape(len(x), -1) @ self.W
+
+
+class ProbaModel:
+    def predict_proba(self, x):
+        p = np.zeros((len(x), 10))
+        p[:, 3] = 1.0
+        return p
+
+
+def blob_digits(rng, n=5, dtype=np.float32):
+    """Random digit-like images: a few bright rectangles on a dark ground."""
+    x = np.zeros((n, 1, 28, 28), dtype=dtype)
+    for i in range(n):
+        r, c = rng.integers(6, 16, size=2)
+        x[i, 0, r:r + 8, c:c + 3] = 1.0
+    return x
+
+
+# ------------------------------------------------------------------ edit_digit
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_no_edit_is_identity_and_keeps_dtype(dtype):
+    rng = np.random.default_rng(0)
+    for trial in range(20):
+        img = rng.random((1, 28, 28)).astype(dtype)
+        out = edit_digit(img)
+        assert out.dtype == dtype and out.shape == img.shape, trial
+        np.testing.assert_allclose(out, img, atol=1e-6, err_msg=f"trial {trial}")
+        assert out is not img
+
+
+def test_integer_shift_moves_pixels():
+    rng = np.random.default_rng(1)
+    for trial in range(30):
+        img = np.zeros((28, 28))
+        r, c = rng.integers(6, 22, size=2)
+        img[r, c] = 1.0
+        dx, dy = rng.integers(-5, 6, size=2)
+        out = edit_digit(img, shift_x=int(dx), shift_y=int(dy))
+        where = tuple(np.argwhere(out > 0.5)[0])
+        assert where == (r + dy, c + dx), (trial, r, c, dx, dy, where)
+
+
+def test_shift_off_the_edge_gives_background():
+    img = np.zeros((28, 28))
+    img[10, 26] = 1.0
+    out = edit_digit(img, shift_x=5)
+    assert out.max() == 0.0
+
+
+def test_rotation_is_anticlockwise_on_screen():
+    img = np.zeros((28, 28))
+    img[13:15, 17:25] = 1.0  # a bar right of the centre
+    out = edit_digit(img, angle=90)
+    rows, cols = np.nonzero(out > 0.5)
+    # Turning anticlockwise on screen moves "right of centre" to "above".
+    assert rows.max() < 13 and cols.min() >= 12 and cols.max() <= 15, (rows, cols)
+    # Four quarter turns return (almost) the original.
+    back = img
+    for _ in range(4):
+        back = edit_digit(back, angle=90)
+    np.testing.assert_allclose(back, img, atol=1e-9)
+
+
+def test_thickness_grows_and_shrinks_ink():
+    rng = np.random.default_rng(2)
+    x = blob_digits(rng, n=10)
+    for i, img in enumerate(x):
+        ink = (img > 0.5).sum()
+        thick = (edit_digit(img, thickness=1) > 0.5).sum()
+        thin = (edit_digit(img, thickness=-1) > 0.5).sum()
+        assert thin < ink < thick, (i, thin, ink, thick)
+
+
+@pytest.mark.parametrize("name", [s for s in STROKES if s != "none"])
+def test_stroke_adds_ink_only(name):
+    img = np.zeros((1, 28, 28), dtype=np.float32)
+    out = edit_digit(img, stroke=name)
+    assert out.max() == pytest.approx(1.0) or img.max() == out.max() == 0, name
+    assert (out >= img).all(), name
+    assert 20 < (out > 0.5).sum() < 120, (name, (out > 0.5).sum())
+
+
+@pytest.mark.parametrize("name", [s for s in ERASERS if s != "none"])
+def test_eraser_clears_half(name):
+    img = np.ones((28, 28))
+    img[0, 0] = 0.0  # background value
+    out = edit_digit(img, erase=name)
+    assert (out == 0).sum() == pytest.approx(28 * 14, abs=1), name
+
+
+def test_values_stay_in_range_for_normalised_input():
+    rng = np.random.default_rng(3)
+    for trial in range(20):
+        img = blob_digits(rng, n=1)[0] * 3.0 - 0.4  # like mean/std scaling
+        out = edit_digit(img, shift_x=rng.normal(), angle=rng.normal() * 40,
+                         thickness=int(rng.integers(-1, 3)),
+                         stroke=rng.choice(list(STROKES)),
+                         erase=rng.choice(list(ERASERS)),
+                         noise=float(rng.random()), seed=trial)
+        assert out.min() >= -0.4 - 1e-6 and out.max() <= 2.6 + 1e-6, trial
+
+
+def test_noise_is_seeded():
+    img = np.zeros((28, 28))
+    img[5:20, 10:13] = 1.0
+    a = edit_digit(img, noise=0.2, seed=4)
+    b = edit_digit(img, noise=0.2, seed=4)
+    c = edit_digit(img, noise=0.2, seed=5)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_edit_digit_rejects_bad_input():
+    img = np.zeros((28, 28))
+    with pytest.raises(ValueError, match="edit_digit: stroke"):
+        edit_digit(img, stroke="zigzag")
+    with pytest.raises(ValueError, match="edit_digit: erase"):
+        edit_digit(img, erase="middle")
+    with pytest.raises(ValueError, match="edit_digit: noise"):
+        edit_digit(img, noise=-1)
+    with pytest.raises(ValueError, match=r"edit_digit: image must have shape"):
+        edit_digit(np.zeros((3, 28, 28)))
+    with pytest.raises(TypeError, match="edit_digit: image"):
+        edit_digit(np.zeros((28, 28), dtype=np.uint8))
+
+
+# --------------------------------------------------------- class_probabilities
+
+
+def test_class_probabilities_is_softmax_of_forward():
+    rng = np.random.default_rng(5)
+    model = LinearModel(rng, np.float64)
+    x = rng.normal(size=(7, 1, 28, 28)) * 30  # large scores: must not overflow
+    p = class_probabilities(model, x)
+    s = model.forward(x)
+    ref = np.exp(s - s.max(1, keepdims=True))
+    ref /= ref.sum(1, keepdims=True)
+    np.testing.assert_allclose(p, ref, rtol=1e-12)
+    np.testing.assert_allclose(p.sum(1), 1.0)
+    assert np.isfinite(p).all()
+
+
+def test_class_probabilities_prefers_predict_proba_and_rejects_others():
+    x = np.zeros((2, 1, 28, 28))
+    assert class_probabilities(ProbaModel(), x)[0, 3] == 1.0
+    with pytest.raises(TypeError, match="class_probabilities: model"):
+        class_probabilities(object(), x)
+
+
+# ------------------------------------------------------------------- render
+
+
+def test_render_shows_the_models_probabilities():
+    rng = np.random.default_rng(6)
+    model = LinearModel(rng)
+    x = blob_digits(rng)
+    y = np.arange(5)
+    for i in range(5):
+        fig = render_digit_prediction(model, x, y, index=i, angle=10, noise=0.1)
+        edited = edit_digit(x[i], angle=10, noise=0.1, seed=i)
+        expected = class_probabilities(model, edited[None])[0]
+        np.testing.assert_allclose(fig.probabilities, expected, err_msg=str(i))
+        assert len(fig.axes) == 3
+        pred = int(np.argmax(expected))
+        assert f"predicted {pred}" in fig.axes[2].get_title(), i
+        heights = [b.get_height() for b in fig.axes[2].patches]
+        np.testing.assert_allclose(heights, expected)
+
+
+def test_render_without_labels_and_with_proba_model():
+    x = blob_digits(np.random.default_rng(7), n=3)
+    fig = render_digit_prediction(ProbaModel(), x, index=2)
+    assert "predicted 3 (100.0%)" in fig.axes[2].get_title()
+    assert "WRONG" not in fig.axes[2].get_title()
+    fig = render_digit_prediction(ProbaModel(), x, np.array([1, 2, 4]), index=2)
+    assert "WRONG" in fig.axes[2].get_title()
+
+
+def test_render_rejects_bad_index_and_shape():
+    x = blob_digits(np.random.default_rng(8), n=3)
+    model = ProbaModel()
+    with pytest.raises(ValueError, match="render_digit_prediction: index"):
+        render_digit_prediction(model, x, index=3)
+    with pytest.raises(ValueError, match="render_digit_prediction: images"):
+        render_digit_prediction(model, x[:, 0], index=0)
+
+
+def test_render_does_not_use_pyplot():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    render_digit_prediction(ProbaModel(), blob_digits(np.random.default_rng(9)))
+    assert plt.get_fignums() == before
+
+
+def test_explorer_builds_and_reacts():
+    pytest.importorskip("ipywidgets")
+    rng = np.random.default_rng(10)
+    model = LinearModel(rng)
+    box = explore_digit_prediction(model, blob_digits(rng), np.arange(5))
+    assert "cnnlib-explorer" in box._dom_classes
+    calls = model.calls
+    sliders = [c for row in box.children[1:-2] for c in row.children]
+    index = next(s for s in sliders if s.description == "digit #")
+    assert index.max == 4
+    index.value = 3
+    assert model.calls > calls
