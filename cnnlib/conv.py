@@ -6,8 +6,9 @@ with one matrix multiply per layer (im2col) and are what training uses.
 ``correlate2d`` and ``convolve2d`` work on single 2-D arrays, like
 ``scipy.signal.correlate2d`` / ``convolve2d``.
 
-Taught in notebooks/02_convolution.ipynb, notebooks/03_channels_and_feature_maps
-.ipynb (im2col) and notebooks/06_backpropagation.ipynb (backward).
+Taught in notebooks/02_convolution.ipynb,
+notebooks/03_channels_and_feature_maps.ipynb (im2col) and
+notebooks/06_backpropagation.ipynb (backward).
 """
 
 import numpy as np
@@ -68,6 +69,12 @@ def _check_conv(x, w, b, stride, padding, dilation, func):
     out_hw = tuple((n + 2 * p - s) // st + 1
                    for n, p, s, st in zip((H, W), padding, span, stride))
     return stride, padding, dilation, out_hw
+
+
+def _check_cache(cache, length, func, forward):
+    if not (isinstance(cache, tuple) and len(cache) == length):
+        raise TypeError(f"{func}: cache must be the tuple returned by "
+                        f"{forward}, got {type(cache).__name__}")
 
 
 # ---------------------------------------------------------------- loops
@@ -136,6 +143,7 @@ def conv2d_backward_naive(dout, cache):
     shared weights add up the contributions of all positions.
     Taught in notebooks/06_backpropagation.ipynb.
     """
+    _check_cache(cache, 6, "conv2d_backward_naive", "conv2d_forward_naive")
     x, w, b, (sh, sw), (ph, pw), (dh, dw) = cache
     N, F, KH, KW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
     H_out = (x.shape[2] + 2 * ph - dh * (KH - 1) - 1) // sh + 1
@@ -159,27 +167,67 @@ def conv2d_backward_naive(dout, cache):
 
 # ---------------------------------------------------------------- fast
 
+# Working channels-last, the column matrix is copied in runs of KW*C
+# numbers. Shorter runs than this (few channels: grayscale or RGB input)
+# are slow to copy, so such layers stay NCHW and build the transposed
+# matrix from image-sized blocks instead. Crossover measured on batch 64.
+_SHORT_RUN = 28
 
-def _windows(xp_cl, KH, KW, stride, dilation, out_hw):
-    """(N, H_out, W_out, KH, KW, C) view of a padded channels-last input."""
+
+def _few_channels(C, KW):
+    return C * KW < _SHORT_RUN
+
+
+def _offsets(KH, KW, stride, dilation, out_hw):
+    """(kh, kw, rows, cols): the padded-input slices seen by each offset."""
     (sh, sw), (dh, dw), (H_out, W_out) = stride, dilation, out_hw
-    view = sliding_window_view(
-        xp_cl, (dh * (KH - 1) + 1, dw * (KW - 1) + 1), axis=(1, 2))
-    view = view[:, :sh * (H_out - 1) + 1:sh, :sw * (W_out - 1) + 1:sw,
-                :, ::dh, ::dw]
-    return view.transpose(0, 1, 2, 4, 5, 3)
+    for kh in range(KH):
+        rows = slice(kh * dh, kh * dh + sh * (H_out - 1) + 1, sh)
+        for kw in range(KW):
+            yield kh, kw, rows, slice(kw * dw, kw * dw + sw * (W_out - 1) + 1, sw)
 
 
-def _pad_channels_last(x, padding):
-    """Zero-padded (N, H + 2*ph, W + 2*pw, C) copy of x (N, C, H, W)."""
+def _pad(x, padding, channels_last):
+    """Zero-padded copy of x (N, C, H, W), as NCHW or as (N, H, W, C)."""
     N, C, H, W = x.shape
     ph, pw = padding
-    x_cl = x.transpose(0, 2, 3, 1)
-    if ph == pw == 0:
-        return x_cl  # a view; contiguous when x came from conv2d_forward
-    xp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=x.dtype)
-    xp[:, ph:ph + H, pw:pw + W, :] = x_cl
+    if channels_last:
+        x = x.transpose(0, 2, 3, 1)
+        if ph == pw == 0:  # no copy if x came channels-last from a conv
+            return np.ascontiguousarray(x)
+        shape = (N, H + 2 * ph, W + 2 * pw, C)
+        inner = (slice(None), slice(ph, ph + H), slice(pw, pw + W))
+    else:
+        shape = (N, C, H + 2 * ph, W + 2 * pw)
+        inner = (slice(None), slice(None), slice(ph, ph + H), slice(pw, pw + W))
+    xp = np.zeros(shape, dtype=x.dtype)
+    xp[inner] = x
     return xp
+
+
+def _columns(x, KH, KW, stride, padding, dilation, out_hw, ones=False):
+    """The im2col matrix, shape (N*H_out*W_out, KH*KW*C); see `im2col`.
+
+    With few channels it is the transpose (a view) of a C-ordered array of
+    shape (KH*KW*C, N*H_out*W_out), with a last row of ones if ``ones``.
+    """
+    N, C = x.shape[:2]
+    K = KH * KW * C
+    if _few_channels(C, KW):
+        xp = _pad(x, padding, channels_last=False)
+        cols_t = np.empty((K + ones, N * out_hw[0] * out_hw[1]), dtype=x.dtype)
+        blocks = cols_t[:K].reshape(KH, KW, C, N, *out_hw)
+        for kh, kw, rows, cols in _offsets(KH, KW, stride, dilation, out_hw):
+            blocks[kh, kw] = xp[:, :, rows, cols].transpose(1, 0, 2, 3)
+        cols_t[K:] = 1
+        return cols_t.T
+    (sh, sw), (dh, dw), (H_out, W_out) = stride, dilation, out_hw
+    view = sliding_window_view(_pad(x, padding, channels_last=True),
+                               (dh * (KH - 1) + 1, dw * (KW - 1) + 1),
+                               axis=(1, 2))
+    view = view[:, :sh * (H_out - 1) + 1:sh, :sw * (W_out - 1) + 1:sw,
+                :, ::dh, ::dw]  # (N, H_out, W_out, C, KH, KW): no copy yet
+    return view.transpose(0, 1, 2, 4, 5, 3).reshape(-1, K)
 
 
 def im2col(x, kernel, stride=1, padding=0, dilation=1):
@@ -202,20 +250,19 @@ def im2col(x, kernel, stride=1, padding=0, dilation=1):
     -----
     With ``w_mat = w.transpose(2, 3, 1, 0).reshape(KH*KW*C, F)`` (same order),
     the whole layer is one matrix multiply: ``cols @ w_mat`` is the output
-    in (N, H_out, W_out, F) order. Channels come last in each row so that
-    every copied run (KW*C numbers) is contiguous in memory: the copy, not
-    the multiply, decides the speed. Taught in
+    in (N, H_out, W_out, F) order. The copy, not the multiply, decides the
+    speed, so it is arranged to copy long contiguous runs: with channels
+    last each run is KW*C numbers; for few channels the matrix is built
+    transposed, one image-sized block per kernel offset. Taught in
     notebooks/03_channels_and_feature_maps.ipynb.
     """
     func = "im2col"
     check_array(x, "x", func, 4, "(N, C, H, W)")
     KH, KW = as_pair(kernel, "kernel", func)
-    w_dummy = np.empty((1, x.shape[1], KH, KW), dtype=x.dtype)
+    w_dummy = np.zeros((1, x.shape[1], KH, KW), dtype=x.dtype)
     stride, padding, dilation, out_hw = _check_conv(
-        x, np.zeros_like(w_dummy), None, stride, padding, dilation, func)
-    view = _windows(_pad_channels_last(x, padding), KH, KW, stride,
-                    dilation, out_hw)
-    return view.reshape(-1, KH * KW * x.shape[1])
+        x, w_dummy, None, stride, padding, dilation, func)
+    return _columns(x, KH, KW, stride, padding, dilation, out_hw)
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
@@ -232,8 +279,8 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
     Returns
     -------
     out : ndarray, shape (N, F, H_out, W_out), dtype of x
-        Stored channels-last in memory (a transposed view), which makes the
-        next layer's im2col copy cheap; index it as NCHW as usual.
+        Unless C is small it is stored channels-last (a transposed view),
+        which makes the next layer's copy cheap; index it as NCHW as usual.
     cache : tuple, consumed by `conv2d_backward`
 
     Raises
@@ -251,15 +298,26 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
         x, w, b, stride, padding, dilation, "conv2d_forward")
     N, C, H, W = x.shape
     F, _, KH, KW = w.shape
-    cols = _windows(_pad_channels_last(x, padding), KH, KW, stride,
-                    dilation, out_hw).reshape(-1, KH * KW * C)
-    w_mat = w.transpose(2, 3, 1, 0).reshape(KH * KW * C, F)
-    out_mat = cols @ w_mat
+    cache = [None, w, b is not None, x.shape, stride, padding, dilation]
+    if _few_channels(C, KW):
+        # Per sample (F, K) @ (K, H_out*W_out): wide products whose results
+        # are already NCHW. The bias rides along as a weight column against
+        # the row of ones in the columns, saving a pass over the output.
+        cols_t = _columns(x, KH, KW, stride, padding, dilation, out_hw,
+                          ones=b is not None).T
+        w_mat = w.transpose(0, 2, 3, 1).reshape(F, -1)
+        if b is not None:
+            w_mat = np.concatenate([w_mat, b[:, None]], axis=1)
+        out = np.matmul(w_mat, cols_t.reshape(len(cols_t), N, -1).transpose(
+            1, 0, 2)).reshape(N, F, *out_hw)
+        cache[0] = cols_t
+        return out, tuple(cache)
+    cols = _columns(x, KH, KW, stride, padding, dilation, out_hw)
+    out_mat = cols @ w.transpose(2, 3, 1, 0).reshape(-1, F)
     if b is not None:
         out_mat += b
-    out = out_mat.reshape(N, *out_hw, F).transpose(0, 3, 1, 2)
-    cache = (cols, w, b is not None, x.shape, stride, padding, dilation)
-    return out, cache
+    cache[0] = cols
+    return out_mat.reshape(N, *out_hw, F).transpose(0, 3, 1, 2), tuple(cache)
 
 
 def conv2d_backward(dout, cache, need_dx=True):
@@ -286,31 +344,48 @@ def conv2d_backward(dout, cache, need_dx=True):
     window's gradient, which is added back where the window came from.
     Taught in notebooks/06_backpropagation.ipynb.
     """
-    cols, w, has_b, x_shape, (sh, sw), (ph, pw), (dh, dw) = cache
-    N, C, H, W = x_shape
+    _check_cache(cache, 7, "conv2d_backward", "conv2d_forward")
+    cols, w, has_b, (N, C, H, W), stride, (ph, pw), dilation = cache
     F, _, KH, KW = w.shape
-    H_out = (H + 2 * ph - dh * (KH - 1) - 1) // sh + 1
-    W_out = (W + 2 * pw - dw * (KW - 1) - 1) // sw + 1
-    check_dout(dout, (N, F, H_out, W_out), w.dtype, "conv2d_backward")
+    K = KH * KW * C  # cols is (N*H_out*W_out, K), or its transpose, (K [+ 1], ...)
+    out_hw = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, p, d, k, s in
+                   zip((H, W), (ph, pw), dilation, (KH, KW), stride))
+    check_dout(dout, (N, F, *out_hw), w.dtype, "conv2d_backward")
+    offsets = _offsets(KH, KW, stride, dilation, out_hw)
+    if _few_channels(C, KW):
+        # NCHW layout, as in the forward: per-sample products, then summed.
+        dout3 = dout.reshape(N, F, -1)
+        cols_t = cols  # (K [+ 1 row of ones], N*H_out*W_out)
+        dw_mat = np.matmul(dout3, cols_t.reshape(len(cols_t), N, -1).transpose(
+            1, 2, 0)).sum(axis=0)  # (F, K), plus db as column K
+        db = dw_mat[:, K].copy() if has_b else None
+        dw_ = np.ascontiguousarray(
+            dw_mat[:, :K].reshape(F, KH, KW, C).transpose(0, 3, 1, 2))
+        if not need_dx:
+            return None, dw_, db
+        w_mat = w.transpose(2, 3, 1, 0).reshape(K, F)
+        dcols = np.matmul(w_mat, dout3).reshape(N, KH, KW, C, *out_hw)
+        dxp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=w.dtype)
+        for kh, kw, rows, cols_ in offsets:
+            dxp[:, :, rows, cols_] += dcols[:, kh, kw]
+        return dxp[:, :, ph:ph + H, pw:pw + W], dw_, db
     dout_mat = dout.transpose(0, 2, 3, 1).reshape(-1, F)
-    dw_ = (cols.T @ dout_mat).reshape(KH, KW, C, F).transpose(3, 2, 0, 1)
-    dw_ = np.ascontiguousarray(dw_)
-    # A matrix-vector product is much faster than dout_mat.sum(axis=0).
-    db = np.ones(dout_mat.shape[0], dtype=w.dtype) @ dout_mat if has_b else None
+    dw_ = np.ascontiguousarray(
+        (cols.T @ dout_mat).reshape(KH, KW, C, F).transpose(3, 2, 0, 1))
+    db = None
+    if has_b:  # a matrix-vector product is much faster than .sum(axis=0)
+        db = np.ones(dout_mat.shape[0], dtype=w.dtype) @ dout_mat
     if not need_dx:
         return None, dw_, db
-    # One stacked matmul gives each kernel offset's gradient as a contiguous
-    # (N, H_out, W_out, C) block; each is then added back with strided slices.
-    w_stack = w.transpose(2, 3, 0, 1).reshape(KH * KW, F, C)
-    dcols = np.matmul(dout_mat, w_stack).reshape(KH, KW, N, H_out, W_out, C)
+    # Each kernel offset's window gradients, dout_mat @ w[:, :, kh, kw], form
+    # a contiguous (N, H_out, W_out, C) block added back at that offset.
+    # One product per offset keeps the temporary small (faster than one
+    # stacked product: fresh large arrays cost page faults).
     dxp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=w.dtype)
-    for kh in range(KH):
-        rows = slice(kh * dh, kh * dh + sh * (H_out - 1) + 1, sh)
-        for kw in range(KW):
-            cols_ = slice(kw * dw, kw * dw + sw * (W_out - 1) + 1, sw)
-            dxp[:, rows, cols_, :] += dcols[kh, kw]
-    dx = dxp[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2)
-    return dx, dw_, db
+    for kh, kw, rows, cols_ in offsets:
+        dxp[:, rows, cols_, :] += (dout_mat @ w[:, :, kh, kw]).reshape(
+            N, *out_hw, C)
+    return dxp[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2), dw_, db
 
 
 # ---------------------------------------------------------------- 2-D signals

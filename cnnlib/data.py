@@ -15,6 +15,7 @@ notebooks/07_training_on_mnist.ipynb.
 
 import gzip
 import os
+import zlib
 from numbers import Integral
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def read_idx(path):
     is checked *before* any large allocation: a plain file by its size on
     disk, a gzip file by streaming at most the promised length plus one
     byte, so a header that claims 10**9 images in a 1 kB file is an error,
-    not a 7 GB allocation.
+    not a 784 GB allocation.
     """
     path = Path(path)
     where = f"read_idx: {path}"
@@ -106,8 +107,9 @@ def read_idx(path):
                 have = os.path.getsize(path) - header_len
                 _check_length(have, expected, dims, where)
             buf = _read_at_most(f, expected + 1)
-    except (gzip.BadGzipFile, EOFError, OSError) as err:
-        if isinstance(err, FileNotFoundError):
+    except (OSError, EOFError, zlib.error) as err:
+        # BadGzipFile is an OSError; real I/O errors on plain files pass.
+        if not is_gzip or isinstance(err, FileNotFoundError):
             raise
         raise ValueError(f"{where}: corrupt gzip data ({err})") from None
     _check_length(len(buf), expected, dims, where, exact=not is_gzip)

@@ -4,6 +4,8 @@ Used by the tests and, visibly, by the notebooks. Taught in
 notebooks/06_backpropagation.ipynb.
 """
 
+import inspect
+
 import numpy as np
 
 from .shapes import check_array
@@ -61,11 +63,18 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
     if not callable(f):
         raise TypeError(f"numerical_gradient: f must be callable, got {f!r}")
 
+    # Decide once whether f takes x: retrying f() after any TypeError from
+    # f(x) would hide a genuine TypeError raised inside f.
+    try:
+        takes_x = any(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+            for p in inspect.signature(f).parameters.values()
+        )
+    except (TypeError, ValueError):  # no signature (some builtins): pass x
+        takes_x = True
+
     def call():
-        try:
-            return f(x)
-        except TypeError:
-            return f()
+        return f(x) if takes_x else f()
 
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
@@ -133,7 +142,7 @@ def check_gradients(forward, backward, inputs, names=None, rng=None, h=1e-5):
     if not isinstance(grads, tuple):
         grads = (grads,)
     errors = {}
-    for name, x, g in zip(names, inputs, grads):
+    for name, x, g in zip(names, inputs, grads, strict=False):
         if g is None:
             continue
 

@@ -128,6 +128,15 @@ def softmax_cross_entropy(logits, y):
     finite: no overflow, no ``log(0)``. The gradient's simple form is why
     softmax and cross-entropy are always paired.
     Taught in notebooks/06_backpropagation.ipynb.
+
+    Examples
+    --------
+    >>> logits = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    >>> loss, dlogits = softmax_cross_entropy(logits, np.array([0, 2]))
+    >>> print(f"{loss:.4f}")
+    0.6691
+    >>> bool(np.allclose(dlogits.sum(axis=1), 0))  # each row sums to 0
+    True
     """
     func = "softmax_cross_entropy"
     _check_logits(logits, func, ndim=2)

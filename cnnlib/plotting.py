@@ -19,8 +19,10 @@ __all__ = [
     "show_image",
     "show_signed",
     "show_values",
+    "cell_lines",
     "show_kernel",
     "mosaic",
+    "show_mosaic",
     "show_maps",
     "draw_box",
     "show_tensor",
@@ -47,6 +49,10 @@ def symmetric_limit(*arrays):
     """Largest absolute finite value over ``arrays`` (1.0 if all are zero).
 
     Used as ``vmin=-v, vmax=v`` so that zero is always white.
+
+    Notes
+    -----
+    Taught in notebooks/02_convolution.ipynb.
     """
     v = 0.0
     for a in arrays:
@@ -89,7 +95,14 @@ def show_image(img, ax=None, title=None, cmap="gray", vmin=None, vmax=None,
     if title:
         ax.set_title(title, fontsize=9)
     if colorbar:
-        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        # pointed ends on the colour bar when values lie beyond the limits
+        lo, hi = im.get_clim()
+        finite = img[np.isfinite(img)] if img.size else img
+        below = finite.size and finite.min() < lo
+        above = finite.size and finite.max() > hi
+        extend = {(1, 1): "both", (1, 0): "min", (0, 1): "max"}.get(
+            (int(bool(below)), int(bool(above))), "neither")
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, extend=extend)
     return ax
 
 
@@ -118,11 +131,6 @@ def show_signed(img, ax=None, title=None, vmax=None, colorbar=True):
     v = symmetric_limit(img) if vmax is None else float(vmax)
     return show_image(img, ax=ax, title=title, cmap=SIGNED_CMAP, vmin=-v,
                       vmax=v, colorbar=colorbar)
-
-
-def _text_colour(rgba):
-    r, g, b = rgba[:3]
-    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
 
 
 def show_values(values, ax=None, title=None, fmt=None, signed=None,
@@ -186,17 +194,16 @@ def show_values(values, ax=None, title=None, fmt=None, signed=None,
         whole = finite.size == 0 or np.all(finite == np.round(finite))
         fmt = "{:.0f}" if whole else "{:.1f}"
     if fontsize:
+        rgba = im.cmap(im.norm(np.where(np.isfinite(a), a, 0.0)))
+        dark = rgba[..., :3] @ np.array([0.299, 0.587, 0.114]) < 0.5
         for (i, j), val in np.ndenumerate(a):
             if np.isfinite(val):
-                colour = _text_colour(im.cmap(im.norm(val)))
                 ax.text(j, i, fmt.format(val + 0.0), ha="center", va="center",
-                        fontsize=fontsize, color=colour)
+                        fontsize=fontsize,
+                        color="white" if dark[i, j] else "black")
     # thin cell borders so equal neighbours stay countable
     h, w = a.shape
-    ax.set_xticks(np.arange(-0.5, w, 1), minor=True)
-    ax.set_yticks(np.arange(-0.5, h, 1), minor=True)
-    ax.grid(which="minor", color="0.75", linewidth=0.5)
-    ax.tick_params(which="minor", length=0)
+    cell_lines(ax, h, w)
     if axis_labels:
         ax.set_xticks(range(w))
         ax.set_yticks(range(h))
@@ -209,6 +216,29 @@ def show_values(values, ax=None, title=None, fmt=None, signed=None,
                                edgecolor=colour, linewidth=2.5))
     if title:
         ax.set_title(title, fontsize=9)
+    return ax
+
+
+def cell_lines(ax, h, w, color="0.75", linewidth=0.5):
+    """Draw the borders between the cells of an ``h x w`` image on ``ax``.
+
+    Two line collections: far cheaper to draw than a minor-tick grid, which
+    keeps the explorers fast.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Notes
+    -----
+    Taught in notebooks/02_convolution.ipynb.
+    """
+    ax.vlines(np.arange(0.5, w - 1, 1), -0.5, h - 0.5, colors=color,
+              linewidth=linewidth)
+    ax.hlines(np.arange(0.5, h - 1, 1), -0.5, w - 0.5, colors=color,
+              linewidth=linewidth)
+    ax.set_xlim(-0.5, w - 0.5)
+    ax.set_ylim(h - 0.5, -0.5)
     return ax
 
 
@@ -265,8 +295,92 @@ def mosaic(maps, ncols=None, pad=1):
     tiles = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad), np.nan)
     for k in range(m):
         r, c = divmod(k, ncols)
-        tiles[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = maps[k]
+        top, left = r * (h + pad), c * (w + pad)
+        tiles[top:top + h, left:left + w] = maps[k]
     return tiles
+
+
+def show_mosaic(maps, ax=None, ncols=None, pad=1, labels=None, title=None,
+                signed=None, vmax=None, colorbar=False, values=False, fmt=None,
+                fontsize=7):
+    """Many small maps in ONE axes: a fast alternative to `show_maps`.
+
+    Parameters
+    ----------
+    maps : ndarray, shape (M, H, W)
+    ax : matplotlib Axes, optional
+    ncols : int, optional
+        Maps per row (default: all in one row).
+    pad : int
+        Blank cells between maps.
+    labels : list of str, optional
+        Written above each map.
+    title : str, optional
+    signed : bool, optional
+        Zero-centred colours (default: True if any value < 0).
+    vmax : float, optional
+        Shared colour limit (default: largest ``|value|``).
+    colorbar : bool
+    values : bool
+        Write every number in its cell (small kernels).
+    fmt : str, optional
+        Number format when ``values`` is True.
+    fontsize : float
+        For labels and numbers.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Notes
+    -----
+    All maps share one colour scale. Explorers use this to keep the number
+    of axes (the slow part of drawing a figure) small. Taught in
+    notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    ncols = len(maps) if ncols is None else int(ncols)
+    tiles = mosaic(maps, ncols=ncols, pad=pad)
+    if signed is None:
+        signed = bool((maps < 0).any())
+    h, w = maps.shape[1:]
+    if values:
+        ax = show_values(tiles, ax=ax, title=title, fmt=fmt, signed=signed,
+                         vmax=vmax, fontsize=fontsize)
+        # cell borders inside each tile only, not across the gaps
+        for coll in list(ax.collections):
+            coll.remove()
+        for side in ax.spines.values():
+            side.set_visible(False)
+        for k in range(len(maps)):
+            r, c = divmod(k, ncols)
+            y0, x0 = r * (h + pad) - 0.5, c * (w + pad) - 0.5
+            ax.vlines(x0 + np.arange(w + 1), y0, y0 + h, colors="0.6",
+                      linewidth=0.5)
+            ax.hlines(y0 + np.arange(h + 1), x0, x0 + w, colors="0.6",
+                      linewidth=0.5)
+    else:
+        ax = _axes(ax)
+        if signed:
+            v = symmetric_limit(maps) if vmax is None else float(vmax)
+            kw = dict(cmap=SIGNED_CMAP, vmin=-v, vmax=v)
+        else:
+            kw = dict(cmap="gray", vmin=float(maps.min()),
+                      vmax=float(maps.max()) if vmax is None else vmax)
+        im = ax.imshow(np.ma.masked_invalid(tiles), interpolation="nearest",
+                       **kw)
+        _bare(ax)
+        for side in ax.spines.values():
+            side.set_visible(False)
+        if colorbar:
+            ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02)
+        if title:
+            ax.set_title(title, fontsize=9)
+    for k, label in enumerate(labels or ()):
+        r, c = divmod(k, ncols)
+        ax.text(c * (w + pad) + (w - 1) / 2, r * (h + pad) - 0.7, label,
+                ha="center", va="bottom", fontsize=fontsize)
+    return ax
 
 
 def show_maps(maps, titles=None, ncols=None, signed=None, fig=None,
@@ -355,6 +469,10 @@ def draw_box(ax, x, y, width, height, depth, color="#9ecae1", label=None,
     Returns
     -------
     ax : matplotlib Axes
+
+    Notes
+    -----
+    Used by `show_tensor`. Taught in notebooks/01_local_connectivity.ipynb.
     """
     from matplotlib.patches import Polygon
 
@@ -604,3 +722,131 @@ def show_confusion_matrix(cm, ax=None, title=None, fontsize=8):
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+__all__ += ["show_layer_outputs", "show_digits_with_probabilities"]
+
+
+def show_layer_outputs(outputs, names, fig=None, panel_size=1.6):
+    """What one example looks like after every layer of a network.
+
+    Top row: each image-shaped output (input, conv, ReLU, pool) as a mosaic
+    of its channels, red positive and blue negative, with its own colour
+    limits. Bottom row: each vector (dense layers, scores, probabilities)
+    as bars.
+
+    Parameters
+    ----------
+    outputs : list of ndarray
+        One example's outputs, each shape (C, H, W) or (D,).
+    names : list of str
+        One title per output; the shape is added below it.
+    fig : matplotlib Figure, optional
+        Draw into this figure (default: a new pyplot figure).
+    panel_size : float
+        Inches per panel.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+
+    Notes
+    -----
+    Taught in notebooks/07_training_a_cnn.ipynb.
+    """
+    if len(outputs) != len(names):
+        raise ValueError(
+            f"show_layer_outputs: need one name per output, got "
+            f"{len(outputs)} outputs and {len(names)} names"
+        )
+    outputs = [np.asarray(o, dtype=np.float64) for o in outputs]
+    for o, n in zip(outputs, names):
+        if o.ndim not in (1, 3):
+            raise ValueError(
+                f"show_layer_outputs: output {n!r} must have shape (C, H, W) "
+                f"or (D,), got {o.shape}"
+            )
+    maps = [(o, n) for o, n in zip(outputs, names) if o.ndim == 3]
+    vecs = [(o, n) for o, n in zip(outputs, names) if o.ndim == 1]
+    ncols = max(len(maps), len(vecs), 1)
+    nrows = int(bool(maps)) + int(bool(vecs))
+    if fig is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(panel_size * ncols, panel_size * 1.25 * nrows))
+    grid = fig.add_gridspec(nrows, ncols, hspace=0.55, wspace=0.25)
+    for k, (o, n) in enumerate(maps):
+        ax = fig.add_subplot(grid[0, k])
+        c = o.shape[0]
+        cols = c if c <= 3 else int(np.ceil(np.sqrt(c)))
+        v = symmetric_limit(o)
+        ax.imshow(mosaic(o, ncols=cols), cmap=SIGNED_CMAP, vmin=-v, vmax=v,
+                  interpolation="nearest")
+        _bare(ax)
+        ax.set_title(f"{n}\n{o.shape}", fontsize=8)
+    for k, (o, n) in enumerate(vecs):
+        ax = fig.add_subplot(grid[nrows - 1, k])
+        colours = np.where(o >= 0, "#d6604d", "#4393c3")
+        ax.bar(np.arange(len(o)), o, width=1.0 if len(o) > 20 else 0.8,
+               color=colours)
+        ax.axhline(0, color="0.5", linewidth=0.5)
+        ax.tick_params(labelsize=6)
+        if len(o) <= 10:
+            ax.set_xticks(range(len(o)))
+        ax.set_title(f"{n}\n({len(o)},)", fontsize=8)
+    return fig
+
+
+def show_digits_with_probabilities(images, probs, labels=None, fig=None,
+                                   panel_size=1.5):
+    """Each digit above a bar chart of the class probabilities it got.
+
+    Parameters
+    ----------
+    images : ndarray, shape (M, 1, H, W) or (M, H, W)
+    probs : ndarray, shape (M, K)
+    labels : ndarray of int, shape (M,), optional
+        True classes (outlined in red in the bars).
+    fig : matplotlib Figure, optional
+    panel_size : float
+
+    Returns
+    -------
+    fig : matplotlib Figure
+
+    Notes
+    -----
+    Taught in notebooks/07_training_a_cnn.ipynb.
+    """
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] == 1:
+        images = images[:, 0]
+    probs = np.asarray(probs, dtype=np.float64)
+    if images.ndim != 3 or probs.ndim != 2 or len(images) != len(probs) \
+            or len(images) == 0:
+        raise ValueError(
+            f"show_digits_with_probabilities: images (M, H, W) and probs "
+            f"(M, K) must match, got {np.shape(images)} and {probs.shape}"
+        )
+    m = len(images)
+    if fig is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(panel_size * m, panel_size * 2.1))
+    axes = fig.subplots(2, m, squeeze=False,
+                        gridspec_kw={"height_ratios": [1.2, 1], "hspace": 0.45})
+    for k in range(m):
+        pred = int(np.argmax(probs[k]))
+        head = f"pred {pred} ({probs[k, pred]:.0%})"
+        if labels is not None:
+            head = f"true {int(labels[k])}\n" + head
+        show_image(images[k], ax=axes[0, k], title=head)
+        ax = axes[1, k]
+        show_probabilities(probs[k], ax=ax,
+                           true=None if labels is None else int(labels[k]))
+        ax.set_xlabel("")
+        ax.tick_params(labelsize=6)
+        if k:
+            ax.set_ylabel("")
+            ax.set_yticklabels([])
+    return fig

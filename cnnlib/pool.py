@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-def _params(x, size, stride, padding, func):
+def _params(x, size, stride, padding, func, finite=True):
     """Validate the arguments; return (KH, KW), (SH, SW), (PH, PW), (HO, WO)."""
     check_array(x, "x", func, ndim=4, shape_doc="(N, C, H, W)")
     k = as_pair(size, "size", func)
@@ -57,8 +57,23 @@ def _params(x, size, stride, padding, func):
                 f"{func}: window {k[0]}x{k[1]} does not fit x of shape "
                 f"{x.shape} ({axis} = {n}) with padding {padding}"
             )
-    check_finite(x, "x", func)
+    if finite:
+        check_finite(x, "x", func)
     return k, s, p, pool_output_size((H, W), k, s, p)
+
+
+def _check_result(out, x, func):
+    """Reject NaN/inf in x by looking at the (smaller) output first.
+
+    Max and mean both carry a NaN or inf of a window into its output, so a
+    finite output means every input that was used is finite (an unused one,
+    in rows dropped by the floor, does no harm). Only then is x searched,
+    to report where the bad value is.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(out, axis=None)
+    if not np.isfinite(total):
+        check_finite(x, "x", func)
 
 
 def _pad(x, p, value):
@@ -90,18 +105,20 @@ def _windows(a, k, s, o):
             ]
 
 
-def _scatter(dxp, k, s, o, part):
-    """Add ``part(idx)`` into each offset's slice of the padded dx.
+def _grad_buffer(shape, k, s, p, o, dtype):
+    """The padded dx, zeroed where the slice writes will not reach.
 
-    Overlap-safe: each offset is one separate slice-add, so a pixel shared
-    by several windows collects every contribution.
+    When the windows tile the input exactly (stride == size), every covered
+    pixel is written once, so only the rows/columns dropped by the floor
+    need zeros; otherwise start from all zeros and add.
     """
-    overlap = s[0] < k[0] or s[1] < k[1]
-    for idx, dst in _windows(dxp, k, s, o):
-        if overlap:
-            dst += part(idx)
-        else:  # disjoint windows: each pixel is written at most once
-            dst[...] = part(idx)
+    N, C, H, W = shape
+    padded = (N, C, H + 2 * p[0], W + 2 * p[1])
+    if s != k:
+        return np.zeros(padded, dtype=dtype)
+    dxp = np.empty(padded, dtype=dtype)
+    dxp[:, :, o[0] * k[0] :, :] = 0
+    dxp[:, :, :, o[1] * k[1] :] = 0
     return dxp
 
 
@@ -132,20 +149,35 @@ def maxpool2d_forward(x, size=2, stride=None, padding=0):
     does not fit is dropped). The cache records which offset won in each
     window; ties go to the first maximum in row-major order.
     Taught in notebooks/05_pooling_and_downsampling.ipynb.
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> out, cache = maxpool2d_forward(x)
+    >>> out[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    >>> maxpool2d_forward(x, 3, stride=1)[0].shape
+    (1, 1, 2, 2)
     """
-    k, s, p, o = _params(x, size, stride, padding, "maxpool2d_forward")
-    xp = _pad(x, p, -np.inf)
-    win = _windows(xp, k, s, o)
+    func = "maxpool2d_forward"
+    k, s, p, o = _params(x, size, stride, padding, func, finite=False)
+    win = _windows(_pad(x, p, -np.inf), k, s, o)
     _, first = next(win)
     out = first.copy()
-    # Index of the winning offset; uint8 is enough up to 16x16 windows.
+    # arg[n, c, r, q] = row-major index of the winning offset in its window.
     itype = np.uint8 if k[0] * k[1] <= 256 else np.int32
     arg = np.zeros(out.shape, dtype=itype)
     for idx, view in win:
-        # Strict '>' keeps the earlier offset on ties: first max wins.
+        # Strict '>' keeps the earlier offset on ties: the first max wins.
         better = view > out
-        np.copyto(arg, idx, where=better, casting="unsafe")
+        # arg = where(better, idx, arg), as integer arithmetic: np.where
+        # and np.copyto(where=) are several times slower here.
+        step = np.subtract(idx, arg, dtype=itype)
+        step *= better
+        arg += step
         np.maximum(out, view, out=out)
+    _check_result(out, x, func)
     return out, (arg, k, s, p, x.shape, x.dtype)
 
 
@@ -165,13 +197,19 @@ def maxpool2d_backward(dout, cache):
 
     Notes
     -----
-    Taught in notebooks/06_backpropagation.ipynb.
+    One strided slice-add per window offset: overlap-safe, no loop over
+    samples or pixels. Taught in notebooks/06_backpropagation.ipynb.
     """
     arg, k, s, p, shape, dtype = cache
     check_dout(dout, arg.shape, dtype, "maxpool2d_backward")
-    N, C, H, W = shape
-    dxp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=dtype)
-    _scatter(dxp, k, s, arg.shape[2:], lambda idx: dout * (arg == idx))
+    o = arg.shape[2:]
+    dxp = _grad_buffer(shape, k, s, p, o, dtype)
+    overlap = s[0] < k[0] or s[1] < k[1]
+    for idx, dst in _windows(dxp, k, s, o):
+        if overlap:  # a pixel may win several windows: add
+            dst += dout * (arg == idx)
+        else:  # each pixel is in at most one window: write in place
+            np.multiply(dout, arg == idx, out=dst)
     return _unpad(dxp, p, shape)
 
 
@@ -196,18 +234,26 @@ def avgpool2d_forward(x, size=2, stride=None, padding=0):
     Notes
     -----
     Every window is divided by KH*KW, padded cells included (PyTorch's
-    default ``count_include_pad=True``), so a window half in the padding
-    averages to less than its real values. Taught in
+    default ``count_include_pad=True``), so a window partly in the padding
+    averages to less than the mean of its real values. Taught in
     notebooks/05_pooling_and_downsampling.ipynb.
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> avgpool2d_forward(x)[0][0, 0]
+    array([[ 2.5,  4.5],
+           [10.5, 12.5]])
     """
-    k, s, p, o = _params(x, size, stride, padding, "avgpool2d_forward")
-    xp = _pad(x, p, 0)
-    win = _windows(xp, k, s, o)
+    func = "avgpool2d_forward"
+    k, s, p, o = _params(x, size, stride, padding, func, finite=False)
+    win = _windows(_pad(x, p, 0), k, s, o)
     _, first = next(win)
     out = first.copy()
     for _, view in win:
         out += view
     out /= k[0] * k[1]
+    _check_result(out, x, func)
     return out, (k, s, p, x.shape, x.dtype, out.shape)
 
 
@@ -230,37 +276,54 @@ def avgpool2d_backward(dout, cache):
     """
     k, s, p, shape, dtype, out_shape = cache
     check_dout(dout, out_shape, dtype, "avgpool2d_backward")
-    N, C, H, W = shape
-    dxp = np.zeros((N, C, H + 2 * p[0], W + 2 * p[1]), dtype=dtype)
+    o = out_shape[2:]
+    dxp = _grad_buffer(shape, k, s, p, o, dtype)
     share = dout / (k[0] * k[1])
-    _scatter(dxp, k, s, out_shape[2:], lambda idx: share)
+    overlap = s[0] < k[0] or s[1] < k[1]
+    for _, dst in _windows(dxp, k, s, o):
+        if overlap:
+            dst += share
+        else:
+            dst[...] = share
     return _unpad(dxp, p, shape)
 
 
 # ---------------------------------------------------------------- naive
+# One window at a time, exactly as the definition reads. Same arguments,
+# results and conventions as the fast versions; very slow, tiny inputs only.
 
 
 def maxpool2d_forward_naive(x, size=2, stride=None, padding=0):
-    """Max pooling with plain loops, one window at a time (for reading).
+    """Max pooling with plain loops (for reading; see `maxpool2d_forward`).
 
-    Same arguments, result and conventions as `maxpool2d_forward`; the
-    cache is for `maxpool2d_backward_naive`. Very slow: tiny inputs only.
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    size, stride, padding : int or (int, int)
+        As in `maxpool2d_forward`.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H_out, W_out)
+    cache : tuple, consumed by `maxpool2d_backward_naive`
 
     Notes
     -----
     Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
-    (KH, KW), (SH, SW), (PH, PW), (HO, WO) = _params(
+    (KH, KW), (SH, SW), (PH, PW), (H_out, W_out) = _params(
         x, size, stride, padding, "maxpool2d_forward_naive"
     )
     N, C, H, W = x.shape
-    xp = _pad(x, (PH, PW), -np.inf)  # -inf is never the maximum
-    out = np.zeros((N, C, HO, WO), dtype=x.dtype)
+    pad = ((0, 0), (0, 0), (PH, PH), (PW, PW))
+    xp = np.pad(x, pad, constant_values=-np.inf)  # -inf never wins
+    out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)
     for n in range(N):
         for c in range(C):
-            for r in range(HO):
-                for q in range(WO):
-                    window = xp[n, c, r * SH : r * SH + KH, q * SW : q * SW + KW]
+            for r in range(H_out):
+                for q in range(W_out):
+                    top, left = r * SH, q * SW
+                    window = xp[n, c, top : top + KH, left : left + KW]
                     out[n, c, r, q] = window.max()
     return out, (x, (KH, KW), (SH, SW), (PH, PW), out.shape)
 
@@ -268,51 +331,70 @@ def maxpool2d_forward_naive(x, size=2, stride=None, padding=0):
 def maxpool2d_backward_naive(dout, cache):
     """Backward of max pooling with plain loops (for reading).
 
-    Each output's gradient goes to the first maximum of its window
-    (``np.argmax`` scans row-major and returns the first); overlapping
-    windows add up at a shared winner.
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H_out, W_out)
+    cache : tuple from `maxpool2d_forward_naive`
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
 
     Notes
     -----
+    Each output's gradient goes to the maximum of its window; ``np.argmax``
+    scans row-major and returns the first maximum, which is the tie rule.
+    Overlapping windows that share a winner add up there.
     Taught in notebooks/06_backpropagation.ipynb.
     """
     x, (KH, KW), (SH, SW), (PH, PW), out_shape = cache
-    N, C, H, W = x.shape
     check_dout(dout, out_shape, x.dtype, "maxpool2d_backward_naive")
-    xp = _pad(x, (PH, PW), -np.inf)
+    N, C, H_out, W_out = out_shape
+    pad = ((0, 0), (0, 0), (PH, PH), (PW, PW))
+    xp = np.pad(x, pad, constant_values=-np.inf)
     dxp = np.zeros(xp.shape, dtype=x.dtype)
-    HO, WO = dout.shape[2:]
     for n in range(N):
         for c in range(C):
-            for r in range(HO):
-                for q in range(WO):
-                    window = xp[n, c, r * SH : r * SH + KH, q * SW : q * SW + KW]
+            for r in range(H_out):
+                for q in range(W_out):
+                    top, left = r * SH, q * SW
+                    window = xp[n, c, top : top + KH, left : left + KW]
                     i, j = np.unravel_index(np.argmax(window), window.shape)
-                    dxp[n, c, r * SH + i, q * SW + j] += dout[n, c, r, q]
-    return dxp[:, :, PH : PH + H, PW : PW + W].copy()
+                    dxp[n, c, top + i, left + j] += dout[n, c, r, q]
+    H, W = x.shape[2:]
+    return dxp[:, :, PH : PH + H, PW : PW + W].copy()  # drop the padding
 
 
 def avgpool2d_forward_naive(x, size=2, stride=None, padding=0):
-    """Average pooling with plain loops, one window at a time (for reading).
+    """Average pooling with plain loops (for reading; see `avgpool2d_forward`).
 
-    Same arguments, result and conventions as `avgpool2d_forward` (padded
-    zeros count in the mean). Very slow: tiny inputs only.
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W)
+    size, stride, padding : int or (int, int)
+        As in `avgpool2d_forward`; padded zeros count in the mean.
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, H_out, W_out)
+    cache : tuple, consumed by `avgpool2d_backward_naive`
 
     Notes
     -----
     Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
-    (KH, KW), (SH, SW), (PH, PW), (HO, WO) = _params(
+    (KH, KW), (SH, SW), (PH, PW), (H_out, W_out) = _params(
         x, size, stride, padding, "avgpool2d_forward_naive"
     )
     N, C, H, W = x.shape
-    xp = _pad(x, (PH, PW), 0)
-    out = np.zeros((N, C, HO, WO), dtype=x.dtype)
+    xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # zeros
+    out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)
     for n in range(N):
         for c in range(C):
-            for r in range(HO):
-                for q in range(WO):
-                    window = xp[n, c, r * SH : r * SH + KH, q * SW : q * SW + KW]
+            for r in range(H_out):
+                for q in range(W_out):
+                    top, left = r * SH, q * SW
+                    window = xp[n, c, top : top + KH, left : left + KW]
                     out[n, c, r, q] = window.sum() / (KH * KW)
     return out, (x.shape, x.dtype, (KH, KW), (SH, SW), (PH, PW), out.shape)
 
@@ -320,20 +402,29 @@ def avgpool2d_forward_naive(x, size=2, stride=None, padding=0):
 def avgpool2d_backward_naive(dout, cache):
     """Backward of average pooling with plain loops (for reading).
 
-    Every pixel of a window receives ``dout / (KH*KW)`` of that window.
+    Parameters
+    ----------
+    dout : ndarray, shape (N, C, H_out, W_out)
+    cache : tuple from `avgpool2d_forward_naive`
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C, H, W)
 
     Notes
     -----
-    Taught in notebooks/06_backpropagation.ipynb.
+    Every pixel of a window receives ``1 / (KH*KW)`` of that window's
+    gradient. Taught in notebooks/06_backpropagation.ipynb.
     """
     (N, C, H, W), dtype, (KH, KW), (SH, SW), (PH, PW), out_shape = cache
     check_dout(dout, out_shape, dtype, "avgpool2d_backward_naive")
+    H_out, W_out = out_shape[2:]
     dxp = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=dtype)
-    HO, WO = dout.shape[2:]
     for n in range(N):
         for c in range(C):
-            for r in range(HO):
-                for q in range(WO):
+            for r in range(H_out):
+                for q in range(W_out):
+                    top, left = r * SH, q * SW
                     share = dout[n, c, r, q] / (KH * KW)
-                    dxp[n, c, r * SH : r * SH + KH, q * SW : q * SW + KW] += share
-    return dxp[:, :, PH : PH + H, PW : PW + W].copy()
+                    dxp[n, c, top : top + KH, left : left + KW] += share
+    return dxp[:, :, PH : PH + H, PW : PW + W].copy()  # drop the padding

@@ -212,7 +212,7 @@ def pool_output_size(size, window, stride=None, padding=0):
     windows = as_pair(window, "window", func)
     strides = windows if stride is None else as_pair(stride, "stride", func)
     pads = as_pair(padding, "padding", func, minimum=0)
-    for p, k in zip(pads, windows):
+    for p, k in zip(pads, windows, strict=True):
         if 2 * p > k:
             raise ValueError(
                 f"{func}: padding must be at most half the window, got "
@@ -237,8 +237,8 @@ start : input coordinate of the centre of the first output unit's field
 """
 
 
-def _layer_params(layer, i):
-    """Read (kernel, stride, padding, dilation) from one layer description."""
+def _layer_params(layer, i, axis):
+    """Read (kernel, stride, padding, dilation) along ``axis`` from a layer."""
     func = "receptive_field"
     if isinstance(layer, dict):
         unknown = set(layer) - {"kernel", "stride", "padding", "dilation", "kind"}
@@ -264,6 +264,8 @@ def _layer_params(layer, i):
             f"dilation) tuple or a layer with kernel_size, got {layer!r}"
         )
     name = f"layers[{i}]"
+    k, s, p, d = (v[axis] if isinstance(v, (tuple, list)) and len(v) == 2 else v
+                  for v in (k, s, p, d))
     for v, what, m in ((k, "kernel", 1), (s, "stride", 1), (p, "padding", 0),
                        (d, "dilation", 1)):
         if not _is_int(v) or v < m:
@@ -273,7 +275,7 @@ def _layer_params(layer, i):
     return int(k), int(s), int(p), int(d)
 
 
-def receptive_field(layers):
+def receptive_field(layers, axis=0):
     """Receptive field after each layer of a stack of conv/pool layers.
 
     Parameters
@@ -313,10 +315,12 @@ def receptive_field(layers):
             f"receptive_field: layers must be a sequence of layers, got "
             f"{type(layers).__name__}"
         )
+    if axis not in (0, 1):
+        raise ValueError(f"receptive_field: axis must be 0 or 1, got {axis!r}")
     size, jump, start = 1, 1, 0.0
     result = []
     for i, layer in enumerate(layers):
-        k, s, p, d = _layer_params(layer, i)
+        k, s, p, d = _layer_params(layer, i, axis)
         span = d * (k - 1) + 1
         size = size + (span - 1) * jump
         start = start + ((span - 1) / 2 - p) * jump

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
+import cnnlib.conv
 from cnnlib.conv import (
     conv2d_backward,
     conv2d_backward_naive,
@@ -35,9 +36,17 @@ def random_config(rng, max_size=7):
     return x, w, b, cfg
 
 
-def test_fast_matches_naive_random_configs():
+# The fast path builds its column matrix one of two ways depending on the
+# channel count (NCHW or channels-last); tests run both by moving the
+# threshold.
+both_paths = pytest.mark.parametrize("short_run", [0, 1000])
+
+
+@both_paths
+def test_fast_matches_naive_random_configs(short_run, monkeypatch):
+    monkeypatch.setattr(cnnlib.conv, "_SHORT_RUN", short_run)
     rng = np.random.default_rng(0)
-    for trial in range(250):
+    for trial in range(200):
         x, w, b, cfg = random_config(rng)
         msg = f"trial {trial}: x {x.shape} w {w.shape} b {b is not None} {cfg}"
         out, cache = conv2d_forward(x, w, b, **cfg)
@@ -55,8 +64,10 @@ def test_fast_matches_naive_random_configs():
             assert rel_error(g, g_n) < 1e-10, f"{name} {msg}"
 
 
-@pytest.mark.parametrize("naive", [False, True])
-def test_backward_matches_numerical_gradient(naive):
+@pytest.mark.parametrize("naive, short_run", [(False, 0), (False, 1000),
+                                                  (True, 0)])
+def test_backward_matches_numerical_gradient(naive, short_run, monkeypatch):
+    monkeypatch.setattr(cnnlib.conv, "_SHORT_RUN", short_run)
     rng = np.random.default_rng(1 + naive)
     forward = conv2d_forward_naive if naive else conv2d_forward
     backward = conv2d_backward_naive if naive else conv2d_backward
@@ -73,7 +84,9 @@ def test_backward_matches_numerical_gradient(naive):
         assert len(errors) == len(inputs), msg
 
 
-def test_need_dx_false_skips_dx():
+@both_paths
+def test_need_dx_false_skips_dx(short_run, monkeypatch):
+    monkeypatch.setattr(cnnlib.conv, "_SHORT_RUN", short_run)
     rng = np.random.default_rng(3)
     x, w, b, cfg = random_config(rng)
     out, cache = conv2d_forward(x, w, b, **cfg)
@@ -139,7 +152,9 @@ def test_integer_inputs_become_float64():
     assert convolve2d([[1, 2], [3, 4]], [[1]], "full").dtype == np.float64
 
 
-def test_float32_stays_float32():
+@both_paths
+def test_float32_stays_float32(short_run, monkeypatch):
+    monkeypatch.setattr(cnnlib.conv, "_SHORT_RUN", short_run)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
     w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
@@ -160,7 +175,9 @@ def test_float32_stays_float32():
             assert f(x[0, 0], w[0, 0], mode).dtype == np.float32
 
 
-def test_im2col_gives_conv_as_one_matmul():
+@both_paths
+def test_im2col_gives_conv_as_one_matmul(short_run, monkeypatch):
+    monkeypatch.setattr(cnnlib.conv, "_SHORT_RUN", short_run)
     rng = np.random.default_rng(8)
     x = rng.standard_normal((2, 3, 7, 5))
     w = rng.standard_normal((4, 3, 3, 2))
@@ -239,6 +256,16 @@ def test_backward_rejects_bad_dout(naive):
     with pytest.raises(TypeError, match=f"{name}: dout must have the forward "
                        "dtype"):
         bwd(np.zeros(out.shape, dtype=np.float32), cache)
+
+
+def test_backward_rejects_wrong_cache():
+    _, cache_naive = conv2d_forward_naive(X, W, B)
+    out, cache = conv2d_forward(X, W, B)
+    with pytest.raises(TypeError, match="conv2d_backward: cache must be the "
+                       "tuple returned by conv2d_forward"):
+        conv2d_backward(np.zeros_like(out), cache_naive)
+    with pytest.raises(TypeError, match="conv2d_backward_naive: cache must"):
+        conv2d_backward_naive(np.zeros_like(out), cache)
 
 
 @pytest.mark.parametrize("func", [correlate2d, convolve2d])

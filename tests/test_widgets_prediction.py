@@ -235,3 +235,54 @@ def test_explorer_builds_and_reacts():
     assert index.max == 4
     index.value = 3
     assert model.calls > calls
+
+
+# ------------------------------------------- plotting helpers used by notebook 07
+
+
+def test_plotting_helpers_for_notebook_07():
+    from matplotlib.figure import Figure
+
+    from cnnlib.plotting import (
+        show_confusion_matrix,
+        show_digits,
+        show_digits_with_probabilities,
+        show_layer_outputs,
+        show_probabilities,
+    )
+
+    rng = np.random.default_rng(11)
+    x = blob_digits(rng, n=5)
+    probs = rng.dirichlet(np.ones(10), size=5)
+
+    ax = Figure().subplots()
+    assert show_probabilities(probs[0], ax=ax, true=2) is ax
+    assert [b.get_height() for b in ax.patches] == pytest.approx(list(probs[0]))
+    assert ax.patches[2].get_linewidth() == 2
+
+    fig = show_digits(x, titles=[str(i) for i in range(5)], ncols=3, fig=Figure())
+    assert len(fig.axes) == 6 and fig.axes[4].get_title() == "4"
+
+    fig = show_digits_with_probabilities(x, probs, np.arange(5), fig=Figure())
+    assert len(fig.axes) == 10
+    assert fig.axes[0].get_title().startswith("true 0")
+
+    cm = rng.integers(0, 5, size=(10, 10)) + np.diag(np.full(10, 90))
+    ax = show_confusion_matrix(cm, ax=Figure().subplots())
+    assert len(ax.texts) == np.count_nonzero(cm | np.eye(10, dtype=bool))
+
+    outs = [x[0], rng.normal(size=(6, 28, 28)), rng.normal(size=(16, 5, 5)),
+            rng.normal(size=120), probs[0]]
+    fig = show_layer_outputs(outs, list("abcde"), fig=Figure())
+    assert len(fig.axes) == 5
+
+    with pytest.raises(ValueError, match="show_probabilities: probs"):
+        show_probabilities(probs, ax=Figure().subplots())
+    with pytest.raises(ValueError, match="show_confusion_matrix: cm"):
+        show_confusion_matrix(np.zeros((2, 3)), ax=Figure().subplots())
+    with pytest.raises(ValueError, match="show_layer_outputs"):
+        show_layer_outputs(outs, ["a"], fig=Figure())
+    with pytest.raises(ValueError, match="show_digits_with_probabilities"):
+        show_digits_with_probabilities(x, probs[:3], fig=Figure())
+    with pytest.raises(ValueError, match="show_digits: images"):
+        show_digits(np.zeros((2, 3, 4, 4)), fig=Figure())

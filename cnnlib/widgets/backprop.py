@@ -107,6 +107,14 @@ def _fmt(a):
     return "{:.0f}" if np.all(a == np.round(a)) else "{:.2f}"
 
 
+def _numbers(ax, a, cells):
+    """Write the values of ``a`` in the given (row, col) cells only."""
+    fmt = _fmt(a)
+    for i, j in cells:
+        ax.text(j, i, fmt.format(a[i, j] + 0.0), ha="center", va="center",
+                fontsize=8, color="C1", weight="bold")
+
+
 def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
                           stride=2, kernel=None, all_outputs=False):
     """Which inputs (and weights) receive the gradient of one output cell.
@@ -119,34 +127,47 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
     -------
     matplotlib.figure.Figure
         Input x with the chosen cell's window outlined, the output with the
-        chosen cell outlined, dx (the gradient each input receives), and for
-        a conv the kernel w and dW (the input window, times dout = 1).
+        chosen cell outlined, dx (the gradient each input receives; for a
+        conv a copy of the kernel), and for a conv dW (the input window).
     """
     r = route_gradient(x, layer, row, col, size, stride, kernel, all_outputs)
     x = np.asarray(x, dtype=np.float64)
     conv = layer == "conv"
-    n = 5 if conv else 3
-    fig = Figure(figsize=(2.5 * n, 2.9), dpi=80)
+    n = 4 if conv else 3
+    fig = Figure(figsize=(2.3 * n, 2.7), dpi=80)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8,
+                        wspace=0.08)
     axes = fig.subplots(1, n)
-    fs = 8 if x.size <= 64 else (6 if x.size <= 144 else None)
     one = [] if all_outputs else [(row, col, 1, 1, "C1")]
     win = [] if all_outputs else [(*_window((row, col), size, stride), "C1")]
-    show_values(x, ax=axes[0], title="input x", boxes=win, fontsize=fs,
-                fmt=_fmt(x))
-    show_values(r["out"], ax=axes[1], boxes=one, fontsize=fs,
-                fmt=_fmt(r["out"]), title=f"{layer} output")
+    # Every number is a text artist, the slow part of a redraw: on maps
+    # bigger than 6x6 write only the numbers that matter (the chosen window
+    # and the cells that receive gradient).
+    every = x.size <= 36 or all_outputs
+    show_values(x, ax=axes[0], title="input x", boxes=win,
+                fontsize=8 if every else None, fmt=_fmt(x))
+    if not every:
+        i0, j0, h, w = _window((row, col), size, stride)
+        cells = [(i, j) for i in range(i0, i0 + h) for j in range(j0, j0 + w)]
+        _numbers(axes[0], x, cells)
     which = "every cell" if all_outputs else f"cell ({row}, {col})"
-    show_values(r["dx"], ax=axes[2], boxes=win, fontsize=fs, fmt=_fmt(r["dx"]),
-                title=f"dx for dout = 1 at {which}")
+    few = r["out"].size <= 16 or every
+    show_values(r["out"], ax=axes[1], boxes=one, fmt=_fmt(r["out"]),
+                fontsize=8 if few else None, title=f"output, dout = 1 at {which}")
+    if not few:
+        _numbers(axes[1], r["out"], [(row, col)])
+    dx = r["dx"] if every else np.where(r["dx"] != 0, r["dx"], np.nan)
+    show_values(dx, ax=axes[2], boxes=win, fontsize=8, fmt=_fmt(r["dx"]),
+                signed=bool((r["dx"] < 0).any()),
+                title="dx" if every else "dx (blank: 0)")
     if conv:
-        show_values(r["w"], ax=axes[3], title="kernel w", fontsize=8,
-                    signed=True)
-        show_values(r["dw"], ax=axes[4], title="dW", fontsize=8,
-                    fmt=_fmt(r["dw"]))
+        # dx already shows the kernel (one copy under the window), so the
+        # kernel needs no panel of its own.
+        show_values(r["dw"], ax=axes[3], fontsize=8, fmt=_fmt(r["dw"]),
+                    title="dW" if all_outputs else "dW = the input window")
     got = int(np.count_nonzero(r["dx"]))
     fig.suptitle(f"{layer} {size}x{size}, stride {stride}: {got} input "
-                 f"cell(s) receive gradient", fontsize=10)
-    fig.tight_layout()
+                 f"cell(s) get a nonzero gradient", fontsize=10)
     return fig
 
 

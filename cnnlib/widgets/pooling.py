@@ -122,19 +122,27 @@ def pooling_shift_change(image, shift, size=2, stride=None, mode="max",
             "pooled_change": relative_change(p0, p1)}
 
 
-def _grid(ax, n_rows, n_cols, size, stride, color="#ffb000"):
-    """Outline the first two pooling windows along a row and down a column."""
-    for i, j in ((0, 0), (0, stride), (stride, 0)):
-        if i + size <= n_rows and j + size <= n_cols:
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), size, size, fill=False,
-                                   ec=color, lw=1.5))
+def _windows(ax, cell, size, stride, n_cols, color="#ffb000"):
+    """Outline the pooling window of output ``cell`` and its right neighbour.
+
+    Drawn where the pooled map is strongest, so the reader sees the windows
+    the shifted response moves between.
+    """
+    i, j = cell
+    for jj in (j, j + 1):
+        if jj * stride + size <= n_cols:
+            ax.add_patch(Rectangle((jj * stride - 0.5, i * stride - 0.5), size,
+                                   size, fill=False, ec=color, lw=1.5,
+                                   ls="-" if jj == j else "--"))
 
 
 def _show(ax, img, title, vmax):
     ax.imshow(img, cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
     ax.set_title(title, fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
+    # Hidden axes (frame kept) are skipped when drawing: much faster than
+    # empty tick lists, and a redraw is what a student waits for.
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
 
 
 def render_pooling(image, size=2, stride=2, mode="max", shift=1,
@@ -155,27 +163,34 @@ def render_pooling(image, size=2, stride=2, mode="max", shift=1,
     Returns
     -------
     matplotlib.figure.Figure
-        Feature map (first windows outlined), shifted feature map, both
-        pooled maps; the title gives the measured relative changes.
+        Feature map and shifted feature map (the window of the strongest
+        pooled unit outlined, its right neighbour dashed), both pooled maps;
+        the title gives the measured relative changes.
     """
     r = pooling_shift_change(image, shift, size, stride, mode, kernel)
     f0, p0 = r["fmap"], r["pooled"]
-    fig = Figure(figsize=(9.6, 2.9), dpi=80)
+    fig = Figure(figsize=(9.6, 2.8), dpi=80)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.82,
+                        wspace=0.08)
     axes = fig.subplots(1, 4)
     vmax = float(max(f0.max(), r["fmap_shifted"].max())) or 1.0
     h, w = f0.shape
+    cell = np.unravel_index(np.argmax(p0), p0.shape)
     _show(axes[0], f0, f"feature map {h}x{w}", vmax)
-    _grid(axes[0], h, w, size, stride)
     _show(axes[1], r["fmap_shifted"], f"input shifted {shift} px right",
           vmax)
+    for ax in axes[:2]:
+        _windows(ax, cell, size, stride, w)
     pv = float(max(p0.max(), r["pooled_shifted"].max())) or 1.0
     ph, pw = p0.shape
     _show(axes[2], p0, f"{mode} pool {size}x{size}/{stride}: {ph}x{pw}", pv)
     _show(axes[3], r["pooled_shifted"], "pooled, shifted input", pv)
+    for ax in axes[2:]:
+        ax.add_patch(Rectangle((cell[1] - 0.5, cell[0] - 0.5), 1, 1,
+                               fill=False, ec="#ffb000", lw=1.5))
     fig.suptitle(
         f"shift {shift} px: feature map changes {r['raw_change']:.0%}, "
         f"pooled map changes {r['pooled_change']:.0%}", fontsize=10)
-    fig.tight_layout()
     return fig
 
 
@@ -220,14 +235,18 @@ def stack_geometry(layers, size=28):
         kind, k, s = layer
         if kind == "none":
             continue
-        if kind == "conv":
-            out = conv_output_size(out, k, s)
-        elif kind == "pool":
-            out = pool_output_size(out, k, s)
-        else:
+        if kind not in ("conv", "pool"):
             raise ValueError(
                 f"stack_geometry: layers[{i}] kind must be 'conv', 'pool' or "
                 f"'none', got {kind!r}")
+        size_of = conv_output_size if kind == "conv" else pool_output_size
+        try:
+            new_out = size_of(out, k, s)
+        except ValueError:
+            raise ValueError(
+                f"stack_geometry: layer {i + 1} ({kind} {k}x{k}, stride {s}) "
+                f"does not fit its {out}x{out} input") from None
+        out = new_out
         spec.append((k, s))
         rf = receptive_field(spec)[-1]
         rows.append({"kind": kind, "kernel": k, "stride": s, "out": out,
@@ -256,11 +275,15 @@ def render_receptive_field(image, layers):
             f"render_receptive_field: image must be square 2-D (H, H), got "
             f"shape {x.shape}")
     rows = stack_geometry(layers, x.shape[0])
-    fig = Figure(figsize=(7.6, 3.4), dpi=80)
-    ax, tab = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.25]})
+    fig = Figure(figsize=(6.4, 3.2), dpi=80)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.9,
+                        wspace=0.05)
+    ax, tab = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})
     ax.imshow(x, cmap="gray_r", interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    # Hidden axes (frame kept) are skipped when drawing: much faster than
+    # empty tick lists, and a redraw is what a student waits for.
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
     n = x.shape[0]
     lines = ["layer            out    field  jump"]
     lines.append(f"input         {n:3d}x{n:<3d}    1     1")
@@ -291,7 +314,6 @@ def render_receptive_field(image, layers):
     tab.axis("off")
     tab.text(0, 1, "\n".join(lines), family="monospace", fontsize=9,
              va="top", transform=tab.transAxes)
-    fig.tight_layout()
     return fig
 
 

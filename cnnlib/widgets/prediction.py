@@ -178,8 +178,9 @@ def class_probabilities(model, x):
     Parameters
     ----------
     model : object
-        Anything with ``forward(x) -> scores (N, K)`` (a cnnlib
-        ``Sequential``), or with ``predict_proba(x) -> (N, K)``.
+        A cnnlib ``Sequential`` (run by `cnnlib.train.predict` in
+        evaluation mode), anything with ``predict_proba(x) -> (N, K)``, or
+        anything with ``forward(x) -> scores (N, K)``.
     x : ndarray, shape (N, C, H, W)
 
     Returns
@@ -188,6 +189,11 @@ def class_probabilities(model, x):
     """
     if hasattr(model, "predict_proba"):
         return np.asarray(model.predict_proba(x), dtype=np.float64)
+    if hasattr(model, "params") and hasattr(model, "eval"):
+        # A cnnlib model: `predict` runs it in evaluation mode (no dropout).
+        from ..train import predict
+
+        return np.asarray(predict(model, x, proba=True), dtype=np.float64)
     if not hasattr(model, "forward"):
         raise TypeError(
             "class_probabilities: model must have a forward(x) or "

@@ -1,0 +1,265 @@
+"""Explorer: how a second conv layer combines the feature maps of the first.
+
+Layer 1 has 4 filters, so it makes 4 maps; layer 2 has 8 filters. Two ways
+to apply layer 2:
+
+- option one: every 2-D filter on every map separately, 4 x 8 = 32 maps
+  that never combine information from different maps;
+- option two (what CNNs do): 8 filters of shape (4, 3, 3), each spanning all
+  4 input maps and summing over them, giving 8 maps that mix all inputs.
+
+A vertical-edge map and a horizontal-edge map added together peak where
+both edges meet: a corner detector, which option one can never build.
+
+Taught in notebooks/03_channels_and_feature_maps.ipynb.
+"""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..conv import conv2d_forward
+from ..plotting import show_image, show_mosaic, symmetric_limit
+from .base import explorer
+
+__all__ = [
+    "LAYER1",
+    "LAYER1_NAMES",
+    "LAYER2",
+    "LAYER2_NAMES",
+    "FILTERS_2D",
+    "FILTERS_2D_NAMES",
+    "square_image",
+    "layer1_maps",
+    "option_one",
+    "option_two",
+    "render_channels",
+    "explore_channels",
+]
+
+DPI = 80
+
+_V = np.array([[-1, 0, 1]] * 3, dtype=np.float64)  # + where dark -> bright
+_H = _V.T.copy()                                  # going right / down
+_BLUR = np.full((3, 3), 1 / 9)
+_DIAG = np.array([[0, 1, 1], [-1, 0, 1], [-1, -1, 0]], dtype=np.float64)
+_CENTRE = np.zeros((3, 3))
+_CENTRE[1, 1] = 1.0
+
+# Layer 1: 4 filters on a 1-channel image, shape (F=4, C=1, 3, 3).
+LAYER1 = np.stack([_V, _H, _DIAG, _BLUR])[:, None]
+LAYER1_NAMES = ("left edges", "top edges", "diagonal", "blur")
+
+
+def _layer2():
+    """8 filters of shape (4, 3, 3): four hand-made, four random."""
+    w = np.zeros((8, 4, 3, 3))
+    # "an edge starts here": on the left-edge map, edge below minus edge
+    # above; on the top-edge map, edge to the right minus edge to the left.
+    # Along a straight edge the two halves cancel; only where a vertical
+    # and a horizontal edge meet do both maps add up: a corner detector.
+    down = np.array([[0, -1, 0], [0, 0, 0], [0, 1, 0]], dtype=np.float64)
+    w[0, 0], w[0, 1] = down, down.T
+    w[1, 0], w[1, 1] = down, -down.T
+    w[2, 0], w[2, 1] = _CENTRE, _CENTRE  # both edge maps simply added
+    w[3, 0] = _CENTRE                    # one map only: option one inside two
+    rng = np.random.default_rng(3)
+    w[4:] = np.round(rng.normal(size=(4, 4, 3, 3)), 1) / 3
+    return w
+
+
+LAYER2 = _layer2()
+LAYER2_NAMES = ("corner", "corner, other diagonal", "both edges added",
+                "copy of map 0", "random 1", "random 2", "random 3",
+                "random 4")
+
+# Option one's 2-D filters (8, 3, 3): one 2-D kernel each, no channel axis.
+FILTERS_2D = np.stack([_CENTRE, _BLUR, _V, _H, _DIAG, -_V, -_H,
+                       np.round(np.random.default_rng(5).normal(size=(3, 3)),
+                                1)])
+FILTERS_2D_NAMES = ("identity", "blur", "left edges", "top edges", "diagonal",
+                    "right edges", "bottom edges", "random")
+
+
+def square_image(size=16, lo=4, hi=11):
+    """A bright square on a dark ground: four edges and four corners.
+
+    Returns
+    -------
+    image : ndarray, shape (size, size), float64
+        1.0 inside rows and columns ``lo..hi`` (inclusive), else 0.
+
+    Notes
+    -----
+    Taught in notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    image = np.zeros((size, size))
+    image[lo:hi + 1, lo:hi + 1] = 1.0
+    return image
+
+
+def layer1_maps(image):
+    """The 4 layer-1 feature maps of a grayscale image (zero padding 1).
+
+    Parameters
+    ----------
+    image : ndarray, shape (H, W)
+
+    Returns
+    -------
+    maps : ndarray, shape (4, H, W)
+
+    Notes
+    -----
+    Taught in notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    x = np.asarray(image, dtype=np.float64)[None, None]
+    out, _ = conv2d_forward(x, LAYER1, None, padding=1)
+    return out[0]
+
+
+def option_one(maps, filters=FILTERS_2D):
+    """Every 2-D filter on every map separately (no summing over maps).
+
+    Parameters
+    ----------
+    maps : ndarray, shape (C, H, W)
+    filters : ndarray, shape (F, KH, KW)
+
+    Returns
+    -------
+    out : ndarray, shape (C, F, H, W)
+        ``out[c, f]`` is filter f on map c alone: C*F maps in all.
+
+    Notes
+    -----
+    Taught in notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    filters = np.asarray(filters, dtype=np.float64)
+    # treat each map as its own 1-channel image (a batch of C)
+    out, _ = conv2d_forward(maps[:, None], filters[:, None], None,
+                            padding=filters.shape[-1] // 2)
+    return out
+
+
+def option_two(maps, w=LAYER2, b=None):
+    """An ordinary conv layer: each 3-D filter sums over all input maps.
+
+    Parameters
+    ----------
+    maps : ndarray, shape (C, H, W)
+    w : ndarray, shape (F, C, KH, KW)
+    b : ndarray, shape (F,), optional
+
+    Returns
+    -------
+    out : ndarray, shape (F, H, W)
+
+    Notes
+    -----
+    Taught in notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    x = np.asarray(maps, dtype=np.float64)[None]
+    out, _ = conv2d_forward(x, np.asarray(w, dtype=np.float64), b,
+                            padding=w.shape[-1] // 2)
+    return out[0]
+
+
+def render_channels(option="two", filter_index=0, image=None):
+    """One layer-2 filter at work under option one or option two.
+
+    Parameters
+    ----------
+    option : {'one', 'two'}
+        'one': the 2-D filter ``FILTERS_2D[filter_index]`` on each of the 4
+        maps separately; 'two': the (4, 3, 3) filter
+        ``LAYER2[filter_index]``, one slice per map, slices' outputs summed.
+    filter_index : int
+        0..7.
+    image : ndarray, shape (H, W), optional
+        Default: `square_image()`.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        Row 1: image and its 4 layer-1 maps. Row 2: the filter slice used
+        on each map. Row 3: each map's response, and (option two) their sum.
+        Bottom: all 32 (option one) or 8 (option two) output maps.
+
+    Notes
+    -----
+    Taught in notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    if option not in ("one", "two"):
+        raise ValueError(
+            f"render_channels: option must be 'one' or 'two', got {option!r}")
+    if not 0 <= filter_index < 8:
+        raise ValueError(
+            f"render_channels: filter_index must be 0..7, got {filter_index}")
+    image = square_image() if image is None else np.asarray(image, float)
+    maps = layer1_maps(image)
+    if option == "one":
+        slices = np.repeat(FILTERS_2D[filter_index][None], 4, axis=0)
+        every = option_one(maps)  # (4, 8, H, W)
+        name = f"2-D filter '{FILTERS_2D_NAMES[filter_index]}'"
+        all_maps = every.reshape(-1, *maps.shape[1:])
+        ncols, what = 8, "all 4 x 8 = 32 output maps (row = input map)"
+    else:
+        slices = LAYER2[filter_index]
+        every = option_two(maps)  # (8, H, W)
+        name = f"3-D filter '{LAYER2_NAMES[filter_index]}' (4, 3, 3)"
+        all_maps, ncols, what = every, 8, "all 8 output maps"
+    parts = np.stack([option_one(maps[c:c + 1], slices[c:c + 1])[0, 0]
+                      for c in range(4)])
+
+    # a few axes holding mosaics: far faster to draw than one axes per map
+    fig = Figure(figsize=(8.4, 7.6 if option == "one" else 6.8), dpi=DPI)
+    gs = fig.add_gridspec(4, 2, width_ratios=[1, 4.4],
+                          height_ratios=[1, 0.9, 1, 1.6 if option == "one"
+                                         else 0.9])
+    show_image(image, ax=fig.add_subplot(gs[0, 0]), title="input image")
+    show_mosaic(maps, ax=fig.add_subplot(gs[0, 1]), pad=2,
+                labels=[f"map {c}: {n}" for c, n in enumerate(LAYER1_NAMES)],
+                vmax=symmetric_limit(maps), fontsize=8)
+    ax_t = fig.add_subplot(gs[1, 0])
+    ax_t.axis("off")
+    ax_t.text(0.5, 0.5, f"filter {filter_index}:\n" + name.replace(" (", "\n("),
+              ha="center", va="center", fontsize=8)
+    what_slice = "slice for map" if option == "two" else "same filter on map"
+    show_mosaic(slices, ax=fig.add_subplot(gs[1, 1]), pad=2, values=True,
+                labels=[f"{what_slice} {c}" for c in range(4)], fmt="{:.2g}",
+                signed=True, fontsize=7)
+    row3 = parts if option == "one" else np.concatenate([parts,
+                                                         parts.sum(0)[None]])
+    labels = [f"on map {c}" for c in range(4)]
+    labels.append("sum = output map" if option == "two" else "")
+    show_mosaic(row3, ax=fig.add_subplot(gs[2, :]), ncols=5, pad=2,
+                labels=labels, vmax=symmetric_limit(row3), fontsize=8,
+                signed=True)
+    if option == "one":
+        fig.text(0.88, 0.52, "4 separate\noutput maps,\nnever added",
+                 ha="center", va="center", fontsize=9)
+    show_mosaic(all_maps, ax=fig.add_subplot(gs[3, :]), ncols=ncols, pad=1,
+                title=what, colorbar=True, signed=True)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.96, bottom=0.02,
+                        hspace=0.3, wspace=0.05)
+    return fig
+
+
+def explore_channels(image=None):
+    """Live `render_channels`: option one or two, and which filter.
+
+    Notes
+    -----
+    Taught in notebooks/03_channels_and_feature_maps.ipynb.
+    """
+    import ipywidgets as wd
+
+    return explorer(
+        lambda **v: render_channels(image=image, **v),
+        {"option": wd.ToggleButtons(options=[("one: 2-D filters", "one"),
+                                             ("two: 3-D filters", "two")],
+                                    value="two"),
+         "filter_index": wd.IntSlider(value=0, min=0, max=7,
+                                      description="filter")},
+        title="Layer 2 on 4 input maps: separately (one) or summed (two)")

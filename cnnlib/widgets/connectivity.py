@@ -1,0 +1,162 @@
+"""Explorer: which input pixels one output unit sees, and with which weights,
+in a fully connected, a locally connected and a convolutional layer.
+
+Taught in notebooks/01_local_connectivity.ipynb.
+"""
+
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ..local import layer_cost
+from ..plotting import SIGNED_CMAP, cell_lines
+from .base import explorer
+
+__all__ = ["KINDS", "unit_weights", "render_connectivity", "explore_connectivity"]
+
+DPI = 80
+KINDS = ("dense", "local", "conv")
+_TITLES = {"dense": "fully connected", "local": "locally connected",
+           "conv": "convolutional"}
+_OUT_CMAP = ListedColormap(["#f0f0f0", "#ff7f00"])
+
+
+def unit_weights(kind, row, col, size, kernel):
+    """The weights of output unit (row, col), laid out on the input grid.
+
+    Made-up but fixed numbers (seeded), so that moving the unit shows what
+    changes: a dense or local unit has its own weights, a conv unit reuses
+    the one shared kernel.
+
+    Parameters
+    ----------
+    kind : {'dense', 'local', 'conv'}
+    row, col : int
+        Output position, ``0 <= row, col < size - kernel + 1``.
+    size, kernel : int
+        Square input and kernel sizes.
+
+    Returns
+    -------
+    weights : ndarray, shape (size, size)
+        The weight on each input pixel; NaN where the unit has no
+        connection.
+
+    Notes
+    -----
+    Taught in notebooks/01_local_connectivity.ipynb.
+    """
+    if kind not in KINDS:
+        raise ValueError(
+            f"unit_weights: kind must be one of {KINDS}, got {kind!r}")
+    n_out = size - kernel + 1
+    if not (0 <= row < n_out and 0 <= col < n_out):
+        raise ValueError(
+            f"unit_weights: row and col must be in 0..{n_out - 1} for a "
+            f"{kernel}x{kernel} kernel on a {size}x{size} input, got "
+            f"({row}, {col})")
+    weights = np.full((size, size), np.nan)
+    if kind == "dense":
+        rng = np.random.default_rng([1, row, col])
+        return rng.normal(size=(size, size))
+    if kind == "local":
+        rng = np.random.default_rng([2, row, col, kernel])
+    else:  # one kernel for every position: the seed ignores row and col
+        rng = np.random.default_rng([3, kernel])
+    weights[row:row + kernel, col:col + kernel] = rng.normal(
+        size=(kernel, kernel))
+    return weights
+
+
+def render_connectivity(row=1, col=1, kernel=3, size=6):
+    """Input pixels and weights of one output unit, for the three kinds.
+
+    Parameters
+    ----------
+    row, col : int
+        Output unit; clipped to the output grid (size - kernel + 1 square),
+        so dragging the kernel slider never fails.
+    kernel : int
+        Kernel size of the local and conv layers (one filter, stride 1).
+    size : int
+        Input height = width.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        Top row: the input grid; coloured cells are the pixels this unit
+        sees, the colour is the weight on that pixel (red positive, blue
+        negative). Bottom row: the output grid with the unit in orange.
+        Titles give the whole layer's parameter and multiply-add counts
+        (one filter, biases included). Moving the unit changes the dense
+        and local weights; the conv weights move along unchanged.
+
+    Notes
+    -----
+    Taught in notebooks/01_local_connectivity.ipynb.
+    """
+    if not 1 <= kernel <= size:
+        raise ValueError(
+            f"render_connectivity: kernel must be 1..{size} for a "
+            f"{size}x{size} input, got {kernel}")
+    n_out = size - kernel + 1
+    row, col = min(max(int(row), 0), n_out - 1), min(max(int(col), 0), n_out - 1)
+    fig = Figure(figsize=(9, 5.4), dpi=DPI)
+    axes = fig.subplots(2, 3, gridspec_kw={"height_ratios": [size, n_out]})
+    for k, kind in enumerate(KINDS):
+        ax, ax_out = axes[0, k], axes[1, k]
+        wts = unit_weights(kind, row, col, size, kernel)
+        seen = int(np.isfinite(wts).sum())
+        ax.set_facecolor("#e8e8e8")
+        ax.imshow(np.ma.masked_invalid(wts), cmap=SIGNED_CMAP, vmin=-2.5,
+                  vmax=2.5, interpolation="nearest")
+        _grid(ax, size)
+        if kind != "dense":
+            ax.add_patch(Rectangle((col - 0.5, row - 0.5), kernel, kernel,
+                                   fill=False, edgecolor="k", linewidth=2))
+        cost = layer_cost(kind, (size, size), 1, kernel)
+        share = {"dense": "own weights", "local": "own weights",
+                 "conv": "shared weights"}[kind]
+        ax.set_title(f"{_TITLES[kind]}\nunit sees {seen} pixels, {share}\n"
+                     f"{cost.params:,} params, {cost.macs:,} mult-adds",
+                     fontsize=9)
+        out = np.zeros((n_out, n_out))
+        out[row, col] = 1
+        ax_out.imshow(out, cmap=_OUT_CMAP, vmin=0, vmax=1,
+                      interpolation="nearest")
+        _grid(ax_out, n_out)
+        ax_out.set_title(f"output unit ({row}, {col}) of {n_out}x{n_out}",
+                         fontsize=9)
+    fig.text(0.5, 0.005, "colour = weight (red +, blue -), grey = no "
+             "connection", ha="center", va="bottom", fontsize=8)
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.86, bottom=0.05,
+                        hspace=0.35, wspace=0.1)
+    return fig
+
+
+def _grid(ax, n):
+    cell_lines(ax, n, n, color="white", linewidth=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def explore_connectivity(size=6):
+    """Live `render_connectivity`: output unit (row, col) and kernel size.
+
+    Notes
+    -----
+    Taught in notebooks/01_local_connectivity.ipynb.
+    """
+    import ipywidgets as wd
+
+    return explorer(
+        lambda **v: render_connectivity(size=size, **v),
+        {"row": wd.IntSlider(value=1, min=0, max=size - 1,
+                             description="unit row"),
+         "col": wd.IntSlider(value=1, min=0, max=size - 1,
+                             description="unit col"),
+         "kernel": wd.IntSlider(value=3, min=1, max=size,
+                                description="kernel")},
+        title="What does one output unit see? (row/col are clipped to the "
+              "output grid)")

@@ -1,0 +1,105 @@
+"""Tests for cnnlib.widgets.channels (option one vs option two)."""
+
+import matplotlib
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from cnnlib.conv import conv2d_forward_naive, correlate2d
+from cnnlib.widgets.channels import (
+    FILTERS_2D,
+    LAYER1,
+    LAYER2,
+    explore_channels,
+    layer1_maps,
+    option_one,
+    option_two,
+    render_channels,
+    square_image,
+)
+
+matplotlib.use("Agg")
+
+
+def test_filter_banks_have_the_documented_shapes():
+    assert LAYER1.shape == (4, 1, 3, 3)
+    assert LAYER2.shape == (8, 4, 3, 3)
+    assert FILTERS_2D.shape == (8, 3, 3)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_layer1_maps_are_same_size_correlations(seed):
+    rng = np.random.default_rng(seed)
+    img = rng.random((int(rng.integers(3, 12)), int(rng.integers(3, 12))))
+    maps = layer1_maps(img)
+    assert maps.shape == (4, *img.shape)
+    for f in range(4):
+        assert np.allclose(maps[f], correlate2d(img, LAYER1[f, 0], "same")), seed
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_option_one_never_mixes_maps(seed):
+    rng = np.random.default_rng(seed)
+    c, f = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    maps = rng.normal(size=(c, 7, 6))
+    filters = rng.normal(size=(f, 3, 3))
+    out = option_one(maps, filters)
+    assert out.shape == (c, f, 7, 6)
+    for i in range(c):
+        for j in range(f):
+            assert np.allclose(out[i, j], correlate2d(maps[i], filters[j], "same"))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_option_two_is_a_conv_layer_summing_option_one(seed):
+    rng = np.random.default_rng(seed)
+    c, f = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    maps = rng.normal(size=(c, 6, 8))
+    w = rng.normal(size=(f, c, 3, 3))
+    b = rng.normal(size=f)
+    out = option_two(maps, w, b)
+    ref, _ = conv2d_forward_naive(maps[None], w, b, padding=1)
+    assert np.allclose(out, ref[0]), seed
+    for j in range(f):
+        parts = sum(option_one(maps[i:i + 1], w[j, i:i + 1])[0, 0]
+                    for i in range(c))
+        assert np.allclose(out[j], parts + b[j]), seed
+
+
+def test_corner_filter_fires_at_corners_only():
+    img = square_image(16, 4, 11)
+    out = option_two(layer1_maps(img))[0]
+    # zero along the middle of every edge, largest magnitude at the corners
+    for r, c in [(4, 8), (11, 8), (8, 4), (8, 11), (8, 8)]:
+        assert out[r, c] == pytest.approx(0.0), (r, c)
+    assert out[4, 4] == out.max() > 0
+    assert out[11, 11] == out.max()
+    assert out[4, 11] == out[11, 4] == out.min() < 0
+
+
+@pytest.mark.parametrize("option", ["one", "two"])
+@pytest.mark.parametrize("index", [0, 3, 7])
+def test_render_channels_builds_both_options(option, index):
+    fig = render_channels(option=option, filter_index=index)
+    assert isinstance(fig, Figure)
+    titles = " ".join(ax.get_title() for ax in fig.axes)
+    expected = "32 output maps" if option == "one" else "all 8 output maps"
+    assert expected in titles
+    mosaic_ax = [ax for ax in fig.axes if "output maps" in ax.get_title()][0]
+    tiles = np.asarray(mosaic_ax.images[0].get_array())
+    n_maps = 32 if option == "one" else 8
+    assert np.isfinite(tiles).sum() == n_maps * 16 * 16
+
+
+def test_render_channels_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="render_channels: option"):
+        render_channels(option="three")
+    with pytest.raises(ValueError, match="render_channels: filter_index"):
+        render_channels(filter_index=8)
+
+
+def test_explore_channels_builds():
+    ipywidgets = pytest.importorskip("ipywidgets")
+    box = explore_channels()
+    assert isinstance(box, ipywidgets.VBox)
+    assert "cnnlib-explorer" in box._dom_classes
