@@ -19,6 +19,17 @@ Usage::
 
 torch rows are skipped when torch is not installed (it is only a benchmark
 dependency: ``pip install torch``, CPU build).
+
+Measured on the 2-vCPU development machine (Nov 2026, numpy 2.4.6 OpenBLAS,
+torch 2.13.0+cpu; shared with other jobs, so CPU times are the steadier
+figures), OPENBLAS_NUM_THREADS=1 unless stated:
+
+- step: cnnlib 7.4 ms, torch 6.4 ms (1.16x) at 1 thread; at 2 threads
+  cnnlib 7.6 ms, torch 4.3 ms (only the GEMMs use the second core).
+- full MNIST, 8 epochs, random_affine: 99.17 / 99.31 / 99.36% (seeds 0-2);
+  67 s of training when the machine was quiet; peak RSS 299 MiB.
+- shipped subset, 20 epochs, random_affine: 97.8 / 97.6 / 98.0% in 12 s.
+- inference: ~15,000 test images/s.
 """
 
 import argparse
@@ -32,8 +43,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATA = next((p for p in (Path("/work/shared/data/mnist"),
-                                 ROOT.parent / "shared" / "data" / "mnist")
+DEFAULT_DATA = next((p for p in (ROOT.parent / "shared" / "data" / "mnist",
+                                 Path("/work/shared/data/mnist"))
                      if p.is_dir()), None)
 
 
@@ -114,15 +125,17 @@ def child_train(source, model_name, epochs, lr, batch, seed, augment):
                augment=random_affine() if augment else None)
     cpu = time.process_time() - cpu
     _, acc = evaluate(model, Xt, yt)
-    times = []
+    times, cpus = [], []
     for _ in range(3):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         predict(model, Xt)
         times.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
     print(json.dumps({
         "test_acc": acc, "train_s": sum(hist["time"]), "train_cpu_s": cpu,
         "epoch_s": hist["time"], "train_acc": hist["train_acc"][-1],
         "load_s": load_s, "infer_per_s": len(Xt) / statistics.median(times),
+        "infer_per_cpu_s": len(Xt) / statistics.median(cpus),
         "n_train": len(X), "n_test": len(Xt)}))
 
 
@@ -182,7 +195,8 @@ def bench_train(source, label, model, epochs, lr, seed, augment, threads):
           f"{', random_affine' if augment else ''}: "
           f"test accuracy {r['test_acc']:.2%} (train {r['train_acc']:.2%}); "
           f"training {r['train_s']:.1f} s wall, {r['train_cpu_s']:.1f} s CPU; "
-          f"inference {r['infer_per_s']:,.0f} images/s; peak RSS {rss}",
+          f"inference {r['infer_per_s']:,.0f} images/s wall, "
+          f"{r['infer_per_cpu_s']:,.0f} per CPU-second; peak RSS {rss}",
           flush=True)
     return r
 
@@ -196,8 +210,10 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--full-augment", type=int, default=1, choices=[0, 1])
     p.add_argument("--subset-model", default="lenet5", choices=["lenet5", "tiny"])
-    p.add_argument("--subset-epochs", type=int, default=15)
+    p.add_argument("--subset-epochs", type=int, default=20)
+    p.add_argument("--subset-lr", type=float, default=3e-3)
     p.add_argument("--subset-augment", type=int, default=1, choices=[0, 1])
     p.add_argument("--seeds", default="0")
     args = p.parse_args()
@@ -216,12 +232,12 @@ def main():
             print("\n== full MNIST ==")
             for seed in seeds:
                 bench_train(args.data_dir, "full", "lenet5", args.epochs,
-                            args.lr, seed, False, threads[0])
+                            args.lr, seed, bool(args.full_augment), threads[0])
     if "subset" in parts:
         print("\n== shipped subset ==")
         for seed in seeds:
             bench_train("subset", "subset", args.subset_model, args.subset_epochs,
-                        args.lr, seed, bool(args.subset_augment), threads[0])
+                        args.subset_lr, seed, bool(args.subset_augment), threads[0])
 
 
 if __name__ == "__main__":

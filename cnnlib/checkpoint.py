@@ -8,7 +8,7 @@ loading a checkpoint cannot run code. Saving writes a temporary file in the
 same directory and then renames it over the target (`os.replace`), so an
 interrupted save leaves the previous checkpoint intact.
 
-Taught in notebooks/07_training_on_mnist.ipynb.
+Taught in notebooks/07_training_a_cnn.ipynb.
 """
 
 import os
@@ -125,7 +125,7 @@ def _read(path, func):
         for name in data.files:
             try:
                 arrays[name] = data[name]
-            except ValueError as err:
+            except ValueError:
                 raise ValueError(
                     f"{func}: {path} entry {name!r} is an object array (pickled "
                     f"data); refusing to load it"

@@ -6,7 +6,7 @@ lives in `cnnlib.conv`, `cnnlib.pool`, `cnnlib.linear`, ... ; a layer only
 keeps the cache between the two calls. `Sequential` chains layers and names
 parameters ``'<layer index>.<name>'`` (``'0.w'``, ``'0.b'``, ``'3.w'``, ...).
 
-Taught in notebooks/07_training_on_mnist.ipynb.
+Taught in notebooks/07_training_a_cnn.ipynb.
 """
 
 import numpy as np
@@ -57,9 +57,12 @@ class Layer:
         self.params, self.grads, self.cache = {}, {}, None
 
     def forward(self, x):  # pragma: no cover - overridden
+        """``x (N, ...) -> out (N, ...)``; keeps what backward needs."""
         raise NotImplementedError
 
     def backward(self, dout, need_dx=True):  # pragma: no cover - overridden
+        """Fill ``grads`` from ``dout`` (shaped as out); return dx (or None
+        if ``need_dx`` is False and the layer can skip it)."""
         raise NotImplementedError
 
     def output_shape(self, input_shape):
@@ -266,7 +269,7 @@ class Flatten(Layer):
 
     Notes
     -----
-    Taught in notebooks/07_training_on_mnist.ipynb.
+    Taught in notebooks/07_training_a_cnn.ipynb.
     """
 
     def forward(self, x):
@@ -452,7 +455,7 @@ class Sequential:
 
     Notes
     -----
-    Taught in notebooks/07_training_on_mnist.ipynb.
+    Taught in notebooks/07_training_a_cnn.ipynb.
     """
 
     def __init__(self, *layers):
@@ -554,7 +557,7 @@ class Sequential:
         def line(r):
             return "  ".join(
                 c.rjust(w) if j == 3 else c.ljust(w)
-                for j, (c, w) in enumerate(zip(r, widths))).rstrip()
+                for j, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
 
         rule = "-" * len(line(("",) * 3 + ("x" * widths[3],)))
         text = "\n".join(
@@ -581,7 +584,8 @@ def lenet5(seed=0, dtype=np.float32):
     LeCun et al. (1998) used tanh-like units and subsampling; ReLU and max
     pooling train faster. Hidden layers start with He initialisation; the
     logits layer starts small (std 0.01), so the first predictions are
-    nearly uniform and the initial loss is close to log(10). Taught in notebooks/07_training_on_mnist.ipynb.
+    nearly uniform and the initial loss is close to log(10).
+    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     rng = np.random.default_rng(seed)
     kw = dict(rng=rng, dtype=dtype)
@@ -599,7 +603,7 @@ def tiny_cnn(seed=0, dtype=np.float32):
 
     Notes
     -----
-    Taught in notebooks/07_training_on_mnist.ipynb.
+    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     rng = np.random.default_rng(seed)
     kw = dict(rng=rng, dtype=dtype)

@@ -12,7 +12,7 @@ Its state (velocities, moments) is keyed by the parameter names of
 way through the third epoch); `cnnlib.train.fit` sets ``opt.lr`` from it
 before every step.
 
-Taught in notebooks/07_training_on_mnist.ipynb.
+Taught in notebooks/07_training_a_cnn.ipynb.
 """
 
 import math
@@ -97,7 +97,7 @@ class SGD(Optimizer):
     -----
     As in PyTorch: ``v = momentum * v + g``, then ``p -= lr * v`` (or
     ``p -= lr * (g + momentum * v)`` with Nesterov). The first step has
-    ``v = g``. Taught in notebooks/07_training_on_mnist.ipynb.
+    ``v = g``. Taught in notebooks/07_training_a_cnn.ipynb.
     """
 
     def __init__(self, lr=0.01, momentum=0.0, weight_decay=0.0, nesterov=False):
@@ -138,7 +138,7 @@ class Adam(Optimizer):
     -----
     ``m = b1*m + (1-b1)*g``; ``v = b2*v + (1-b2)*g**2``;
     ``p -= lr * (m / (1-b1**t)) / (sqrt(v / (1-b2**t)) + eps)``.
-    Kingma and Ba (2015). Taught in notebooks/07_training_on_mnist.ipynb.
+    Kingma and Ba (2015). Taught in notebooks/07_training_a_cnn.ipynb.
     """
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
@@ -150,20 +150,28 @@ class Adam(Optimizer):
 
     def _update(self, key, p, g):
         b1, b2 = self.betas
-        if key not in self.state:
-            self.state[key] = (np.zeros_like(p), np.zeros_like(p))
-        m, v = self.state[key]
+        if key not in self.state:  # m, v and a scratch buffer
+            self.state[key] = (np.zeros_like(p), np.zeros_like(p),
+                               np.empty_like(p))
+        m, v, tmp = self.state[key]
         t = p.dtype.type
-        m *= t(b1)
-        m += t(1 - b1) * g
-        v *= t(b2)
-        v += t(1 - b2) * (g * g)
-        # Fold both bias corrections into one scalar step size.
-        step = self.lr * math.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        eps = self.eps * math.sqrt(1 - b2**self.t)
-        denom = np.sqrt(v)
-        denom += t(eps)
-        p -= t(step) * m / denom
+        # m += (1-b1)(g - m) is b1*m + (1-b1)*g; in place, with one scratch
+        # buffer, so a step allocates nothing (it runs every batch).
+        np.subtract(g, m, out=tmp)
+        tmp *= t(1 - b1)
+        m += tmp
+        np.multiply(g, g, out=tmp)
+        tmp -= v
+        tmp *= t(1 - b2)
+        v += tmp
+        # Fold both bias corrections into one scalar step size and eps.
+        c2 = math.sqrt(1 - b2**self.t)
+        step = self.lr * c2 / (1 - b1**self.t)
+        np.sqrt(v, out=tmp)
+        tmp += t(self.eps * c2)
+        np.divide(m, tmp, out=tmp)
+        tmp *= t(step)
+        p -= tmp
 
 
 # ---------------------------------------------------------------- schedules

@@ -17,7 +17,8 @@ def test_round_trip_is_exact(tmp_path):
     assert save(model, path) == str(path)
     assert is_checkpoint(path)
     other = load(lenet5(seed=2), path)
-    for (k, a), (k2, b) in zip(model.params().items(), other.params().items()):
+    for (k, a), (k2, b) in zip(model.params().items(), other.params().items(),
+                                     strict=True):
         assert k == k2 and a.dtype == b.dtype
         np.testing.assert_array_equal(a, b, err_msg=k)
     # A factory works too, and float64 models get float64 values.

@@ -19,12 +19,14 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -32,7 +34,7 @@ TOOL = ROOT / "tools" / "make_student.py"
 TEACHING = ROOT / "TEACHING.md"
 COURSE = [f"{i:02d}" for i in range(1, 8)]  # notebooks that must grade
 MIN_EXERCISES = 2
-TIMEOUT = 600  # seconds per cell; training cells are the slow ones
+TIMEOUT = 300  # seconds per cell; training cells are the slow ones
 
 
 def load_tool():
@@ -195,10 +197,17 @@ def execute(nb, cwd):
     Returns the indices of the cells whose output holds an error.
     """
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", MPLBACKEND="agg")
-    client = NotebookClient(nb, timeout=TIMEOUT, allow_errors=True,
-                            record_timing=False, kernel_name="python3",
-                            resources={"metadata": {"path": str(cwd)}})
-    client.execute(env=env)
+    with tempfile.TemporaryDirectory(prefix="nbk") as sockets:
+        # Unix sockets, not TCP ports: kernels started at the same moment
+        # (here or by other test runs) cannot race for a port
+        config = Config()
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = os.path.join(sockets, "kernel")
+        client = NotebookClient(nb, timeout=TIMEOUT, allow_errors=True,
+                                record_timing=False, kernel_name="python3",
+                                config=config,
+                                resources={"metadata": {"path": str(cwd)}})
+        client.execute(env=env)
     return {i for i, c in enumerate(nb.cells) if c.cell_type == "code"
             and any(o.output_type == "error" for o in c.outputs)}
 
@@ -509,6 +518,13 @@ def test_teaching_points_table_matches_notebooks():
             if line.startswith("| [")]
     assert rows and all(rows), "TEACHING.md: a table row is not in the format"
     table = {m[1]: m for m in rows}
+    total = re.search(r"In total there are (\d+) autograded exercises worth "
+                      r"(\d+)\s+points", TEACHING.read_text())
+    assert total, "TEACHING.md: the sentence with the totals is missing"
+    counts = [points_of(p) for p in course_notebooks()]
+    assert (int(total[1]), int(total[2])) == (
+        sum(c[0] for c in counts), sum(c[1] for c in counts)), (
+        "TEACHING.md: totals do not match the notebooks")
     numbered = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     missing = sorted(p.name for p in numbered if p.name[:2] not in table)
     assert not missing, f"TEACHING.md: no row for {missing}"

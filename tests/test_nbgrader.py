@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def nbgrader(root, *args):
     return result
 
 
-def make_course(root, notebooks):
+def make_course(root, notebooks, sockets):
     """An nbgrader course folder with ``notebooks`` as one assignment."""
     source = root / "source" / ASSIGNMENT
     source.mkdir(parents=True)
@@ -77,7 +78,11 @@ def make_course(root, notebooks):
         f"c.CourseDirectory.root = {str(root.resolve())!r}\n"
         f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
         "# training cells take longer than nbgrader's default 30 s\n"
-        "c.Execute.timeout = 600\n",
+        "c.Execute.timeout = 300\n"
+        "# Unix sockets, not TCP ports, so kernels started at the same time\n"
+        "# by parallel runs cannot race for a port\n"
+        "c.KernelManager.transport = 'ipc'\n"
+        f"c.KernelManager.ip = {os.path.join(sockets, 'kernel')!r}\n",
         encoding="utf-8")
     nbgrader(root, "generate_assignment", ASSIGNMENT, "--create", "--force")
 
@@ -100,10 +105,15 @@ def grade(root, student, notebooks):
     """Autograde one student in its own course folder; read the gradebook."""
     from nbgrader.api import Gradebook
 
-    make_course(root, notebooks)
-    submit(root, student, notebooks)
-    nbgrader(root, "autograde", ASSIGNMENT, "--force")
-    nbgrader(root, "export")
+    # kernel sockets in a short path (the limit is about 100 characters)
+    sockets = tempfile.mkdtemp(prefix="nbk")
+    try:
+        make_course(root, notebooks, sockets)
+        submit(root, student, notebooks)
+        nbgrader(root, "autograde", ASSIGNMENT, "--force")
+        nbgrader(root, "export")
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     with open(root / "grades.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["student_id"] == student]
     scores = {}

@@ -29,7 +29,7 @@ def test_sgd_momentum_three_steps():
     params = {"p": np.array([1.0])}
     opt = SGD(lr=0.1, momentum=0.9)
     expected = [0.9, 0.61, 0.449]
-    for g, want in zip([1.0, 2.0, -1.0], expected):
+    for g, want in zip([1.0, 2.0, -1.0], expected, strict=True):
         opt.step(params, {"p": np.array([g])})
         assert params["p"][0] == pytest.approx(want), (g, params["p"])
 

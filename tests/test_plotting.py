@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from cnnlib.cell_text import CellText
 from cnnlib.plotting import (
+    axis_numbers,
     SIGNED_CMAP,
     cell_lines,
     mosaic,
@@ -24,6 +26,12 @@ matplotlib.use("Agg")
 
 def new_ax():
     return Figure().add_subplot()
+
+
+def cell_texts(ax):
+    """Strings drawn by cell_text collections on ``ax``, in order."""
+    return [t for c in ax.collections if isinstance(c, CellText)
+            for t in c.get_texts()]
 
 
 def test_symmetric_limit_ignores_nan_and_defaults_to_one():
@@ -72,7 +80,7 @@ def test_show_values_writes_every_finite_number():
     a = np.array([[1.0, -2.0, np.nan], [0.0, 3.0, 4.0]])
     ax = new_ax()
     show_values(a, ax=ax, boxes=[(0, 0, 2, 2, "orange")])
-    texts = [t.get_text() for t in ax.texts]
+    texts = cell_texts(ax)
     assert sorted(texts) == sorted(["1", "-2", "0", "3", "4"]), texts
     assert len(ax.patches) == 1
     lo, hi = ax.images[0].get_clim()
@@ -82,7 +90,7 @@ def test_show_values_writes_every_finite_number():
 def test_show_values_formats_fractions_and_unsigned():
     ax = new_ax()
     show_values(np.array([[0.25, 0.5]]), ax=ax)
-    assert [t.get_text() for t in ax.texts] == ["0.2", "0.5"]
+    assert cell_texts(ax) == ["0.2", "0.5"]
     assert ax.images[0].get_clim()[0] == 0.0
 
 
@@ -103,6 +111,14 @@ def test_cell_lines_draws_inner_borders_only():
     cell_lines(ax, 3, 5)
     vert, horiz = ax.collections
     assert len(vert.get_segments()) == 4 and len(horiz.get_segments()) == 2
+
+
+def test_show_values_axis_labels_number_rows_and_columns():
+    ax = new_ax()
+    show_values(np.zeros((2, 4)), ax=ax, axis_labels=True, fontsize=None)
+    assert cell_texts(ax) == ["0", "1", "0", "1", "2", "3"]
+    ax = axis_numbers(new_ax(), 3, 2, start=-1)
+    assert cell_texts(ax) == ["-1", "0", "1", "-1", "0"]
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -177,7 +193,7 @@ def test_show_mosaic_uses_one_axes_and_shared_limits(values):
     assert len(ax.figure.axes) == 1
     lo, hi = ax.images[0].get_clim()
     assert lo == -hi == pytest.approx(-np.abs(maps).max())
-    texts = [t.get_text() for t in ax.texts]
+    texts = cell_texts(ax)
     assert texts[-4:] == ["a", "b", "c", "d"]
     assert len(texts) == (4 + 36 if values else 4)
     shown = np.asarray(ax.images[0].get_array())

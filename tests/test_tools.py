@@ -34,7 +34,9 @@ def test_execute_strips_run_metadata_and_widget_views(tmp_path):
         nbformat.v4.new_code_cell("print(6 * 7)"),
         nbformat.v4.new_code_cell("import ipywidgets\nipywidgets.IntSlider()"),
     )
+    path.chmod(0o644)
     assert execute_notebooks.main([str(path)]) == 0
+    assert path.stat().st_mode & 0o777 == 0o644
     nb = json.loads(path.read_text())
     assert "widgets" not in nb["metadata"]
     assert nb["metadata"]["kernelspec"]["name"] == "python3"

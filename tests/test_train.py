@@ -104,6 +104,11 @@ def test_progress_bar_in_terminal(digits, capsys):
     err = capsys.readouterr().err
     assert "epoch 1/2" in err and "epoch 2/2" in err and "val_acc" in err
     assert "2/2" in err
+    # One bar for the whole run (the default in Jupyter).
+    fit(tiny_cnn(), X, y, epochs=2, batch_size=32, progress=False,
+        callbacks=[ProgressBar(per_epoch=False)])
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "4/4" in err and "epoch 1/2: 100%" not in err
 
 
 def test_live_plot(digits, tmp_path, monkeypatch):

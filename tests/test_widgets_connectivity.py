@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from cnnlib.cell_text import CellText
 from cnnlib.local import layer_cost
 from cnnlib.widgets.connectivity import (
     KINDS,
@@ -55,11 +56,18 @@ def test_unit_weights_rejects_bad_arguments():
         unit_weights("conv", 4, 0, 6, 3)
 
 
+def texts(ax):
+    """What the cell_text collections on ``ax`` say: title first."""
+    return [t for c in ax.collections if isinstance(c, CellText)
+            for t in c.get_texts()]
+
+
 @pytest.mark.parametrize("kernel", [1, 2, 3, 5, 6])
 def test_render_connectivity_titles_give_layer_costs(kernel):
     fig = render_connectivity(row=1, col=0, kernel=kernel, size=6)
     assert isinstance(fig, Figure)
-    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 3  # one per kind: input above output
+    titles = ["\n".join(texts(ax)) for ax in fig.axes]
     for k, kind in enumerate(KINDS):
         cost = layer_cost(kind, (6, 6), 1, kernel)
         assert f"{cost.params:,} params" in titles[k], titles
@@ -70,10 +78,14 @@ def test_render_connectivity_titles_give_layer_costs(kernel):
 
 def test_render_connectivity_clips_the_unit_to_the_output_grid():
     fig = render_connectivity(row=9, col=-3, kernel=5, size=6)
-    titles = [ax.get_title() for ax in fig.axes]
-    assert "output unit (1, 0) of 2x2" in titles[3], titles
-    out = np.asarray(fig.axes[3].images[0].get_array())
-    assert out.shape == (2, 2) and out[1, 0] == 1 and out.sum() == 1
+    for ax in fig.axes:
+        assert "output unit (1, 0) of 2x2" in texts(ax), texts(ax)
+        out = np.asarray(ax.images[-1].get_array())
+        assert out.shape == (2, 2) and out[1, 0] == 1 and out.sum() == 1
+    # the conv unit's weights sit in its 5x5 window at (1, 0)
+    weights = np.ma.getdata(fig.axes[2].images[1].get_array())
+    assert np.array_equal(np.isfinite(weights),
+                          np.isfinite(unit_weights("conv", 1, 0, 6, 5)))
 
 
 def test_render_connectivity_rejects_a_kernel_larger_than_the_input():
@@ -86,3 +98,11 @@ def test_explore_connectivity_builds():
     box = explore_connectivity()
     assert isinstance(box, ipywidgets.VBox)
     assert "cnnlib-explorer" in box._dom_classes
+
+
+def test_render_never_opens_pyplot_figures():
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    render_connectivity()
+    assert plt.get_fignums() == before

@@ -204,6 +204,12 @@ def test_render_without_labels_and_with_proba_model():
     assert "WRONG" not in fig.axes[2].get_title()
     fig = render_digit_prediction(ProbaModel(), x, np.array([1, 2, 4]), index=2)
     assert "WRONG" in fig.axes[2].get_title()
+    fig = render_digit_prediction(ProbaModel(), x, np.array([1, 2, 3]), index=2)
+    assert fig.axes[2].get_title().endswith("right")
+    # An edited digit may be a different digit now: no verdict.
+    fig = render_digit_prediction(ProbaModel(), x, np.array([1, 2, 4]), index=2,
+                                  stroke="top bar")
+    assert "WRONG" not in fig.axes[2].get_title()
 
 
 def test_render_rejects_bad_index_and_shape():
@@ -286,3 +292,19 @@ def test_plotting_helpers_for_notebook_07():
         show_digits_with_probabilities(x, probs[:3], fig=Figure())
     with pytest.raises(ValueError, match="show_digits: images"):
         show_digits(np.zeros((2, 3, 4, 4)), fig=Figure())
+
+
+def test_class_probabilities_runs_cnnlib_models_in_eval_mode():
+    from cnnlib.layers import Dropout, Flatten, Linear, Sequential
+
+    rng = np.random.default_rng(12)
+    x = blob_digits(rng, n=4)
+    model = Sequential(Flatten(), Dropout(0.5, seed=0), Linear(784, 10, seed=0))
+    p1 = class_probabilities(model, x)
+    p2 = class_probabilities(model, x)
+    np.testing.assert_array_equal(p1, p2)  # no dropout noise
+    assert all(layer.training for layer in model)  # training mode restored
+    model.eval()
+    s = model.forward(x).astype(np.float64)
+    ref = np.exp(s - s.max(1, keepdims=True))
+    np.testing.assert_allclose(p1, ref / ref.sum(1, keepdims=True), rtol=1e-5)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-WIDGET_NOTE = "Interactive explorer: run this cell in JupyterLab to use it."
+WIDGET_NOTE = "Live widget: run this cell in JupyterLab to see it."
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python",
               "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3",
@@ -75,10 +75,12 @@ def execute(path, timeout):
     seconds = time.perf_counter() - start
     clean(nb)
     nbformat.validate(nb)
+    mode = path.stat().st_mode & 0o777
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ipynb.tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             nbformat.write(nb, fh)
+        os.chmod(tmp, mode)  # mkstemp makes 0600; keep the file's own mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

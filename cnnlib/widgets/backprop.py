@@ -28,7 +28,12 @@ LAYERS = ("max pool", "avg pool", "conv")
 
 
 def default_kernel(size):
-    """A fixed small integer kernel, shape (size, size), float64."""
+    """A fixed small integer kernel, shape (size, size), float64.
+
+    Notes
+    -----
+    Taught in notebooks/06_backpropagation.ipynb.
+    """
     rng = np.random.default_rng(size)
     return rng.integers(-2, 3, size=(size, size)).astype(np.float64)
 
@@ -56,6 +61,10 @@ def route_gradient(x, layer="max pool", row=0, col=0, size=2, stride=2,
     -------
     dict with ``out`` (H_out, W_out), ``dout`` (H_out, W_out), ``dx`` (H, W),
     and for a conv ``w`` and ``dw`` (size, size), else None.
+
+    Notes
+    -----
+    Taught in notebooks/06_backpropagation.ipynb.
     """
     func = "route_gradient"
     x = np.asarray(x, dtype=np.float64)
@@ -129,6 +138,10 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
         Input x with the chosen cell's window outlined, the output with the
         chosen cell outlined, dx (the gradient each input receives; for a
         conv a copy of the kernel), and for a conv dW (the input window).
+
+    Notes
+    -----
+    Taught in notebooks/06_backpropagation.ipynb.
     """
     r = route_gradient(x, layer, row, col, size, stride, kernel, all_outputs)
     x = np.asarray(x, dtype=np.float64)
@@ -172,7 +185,12 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
 
 
 def explore_backprop_route(x):
-    """Live `render_backprop_route`: layer, window, stride, output cell."""
+    """Live `render_backprop_route`: layer, window, stride, output cell.
+
+    Notes
+    -----
+    Taught in notebooks/06_backpropagation.ipynb.
+    """
     import ipywidgets as w
 
     return explorer(

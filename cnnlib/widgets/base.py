@@ -7,7 +7,21 @@ a real figure) plus an ``explore_*()`` that wraps it with ipywidgets via
 anywhere matplotlib does.
 """
 
-__all__ = ["explorer", "message_figure"]
+import io
+
+__all__ = ["explorer", "figure_png", "message_figure"]
+
+
+def figure_png(fig):
+    """PNG bytes of ``fig``, drawn once at its own layout and dpi.
+
+    What an explorer shows on every slider move (and what
+    benchmarks/bench_widgets.py times). The inline backend's
+    ``bbox_inches='tight'`` would draw each frame twice while dragging.
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    return buffer.getvalue()
 
 
 def explorer(render, controls, title=None, columns=None):
@@ -33,7 +47,7 @@ def explorer(render, controls, title=None, columns=None):
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
-    from IPython.display import display
+    from IPython.display import Image, display
 
     message = widgets.HTML(layout=widgets.Layout(min_height="1.5em"))
     message.add_class("cnnlib-explorer-message")
@@ -47,8 +61,9 @@ def explorer(render, controls, title=None, columns=None):
             )
             return
         message.value = ""
-        display(fig)
+        png = figure_png(fig)
         plt.close(fig)
+        display(Image(png))
 
     figure = widgets.interactive_output(show, controls)
     figure.add_class("cnnlib-explorer-figure")

@@ -17,9 +17,11 @@ Taught in notebooks/03_channels_and_feature_maps.ipynb.
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..cell_text import draw_cell_text
 from ..conv import conv2d_forward
-from ..plotting import show_image, show_mosaic, symmetric_limit
+from ..plotting import mosaic, symmetric_limit
 from .base import explorer
+from .canvas import colour_bar, place_image, place_values
 
 __all__ = [
     "LAYER1",
@@ -212,37 +214,56 @@ def render_channels(option="two", filter_index=0, image=None):
     parts = np.stack([option_one(maps[c:c + 1], slices[c:c + 1])[0, 0]
                       for c in range(4)])
 
-    # a few axes holding mosaics: far faster to draw than one axes per map
-    fig = Figure(figsize=(8.4, 7.6 if option == "one" else 6.8), dpi=DPI)
-    gs = fig.add_gridspec(4, 2, width_ratios=[1, 4.4],
-                          height_ratios=[1, 0.9, 1, 1.6 if option == "one"
-                                         else 0.9])
-    show_image(image, ax=fig.add_subplot(gs[0, 0]), title="input image")
-    show_mosaic(maps, ax=fig.add_subplot(gs[0, 1]), pad=2,
-                labels=[f"map {c}: {n}" for c, n in enumerate(LAYER1_NAMES)],
-                vmax=symmetric_limit(maps), fontsize=8)
-    ax_t = fig.add_subplot(gs[1, 0])
-    ax_t.axis("off")
-    ax_t.text(0.5, 0.5, f"filter {filter_index}:\n" + name.replace(" (", "\n("),
-              ha="center", va="center", fontsize=8)
-    what_slice = "slice for map" if option == "two" else "same filter on map"
-    show_mosaic(slices, ax=fig.add_subplot(gs[1, 1]), pad=2, values=True,
-                labels=[f"{what_slice} {c}" for c in range(4)], fmt="{:.2g}",
-                signed=True, fontsize=7)
     row3 = parts if option == "one" else np.concatenate([parts,
                                                          parts.sum(0)[None]])
-    labels = [f"on map {c}" for c in range(4)]
-    labels.append("sum = output map" if option == "two" else "")
-    show_mosaic(row3, ax=fig.add_subplot(gs[2, :]), ncols=5, pad=2,
-                labels=labels, vmax=symmetric_limit(row3), fontsize=8,
-                signed=True)
+    h, w = maps.shape[1:]
+    gap = max(2, w // 8)
+    slot = w + gap  # one map and the gap after it
+    scale = slot / 4  # a 3x3 slice and a one-cell gap fill one slot
+    y1, y2 = 2.0, h + 6.0  # tops of rows 1 and 2 (room for labels)
+    y3 = y2 + 3 * scale + 3.5
+    # row 4: all output maps, as large as fits in 26 map cells of height
+    # and the width left by the colour bar
+    tiles = mosaic(all_maps, ncols=ncols, pad=1)
+    width = 5 * slot - gap + 1.0
+    s4 = min((width - 10) / tiles.shape[1], 26 / tiles.shape[0])
+    y4 = y3 + h + 4.0
+    height = y4 + tiles.shape[0] * s4 + 0.5
+    # everything on ONE axes, placed in data units (a cell of a map is one
+    # unit), all text as outlines (cell_text): axes, ticks and Text artists
+    # are what makes a figure slow to build and draw
+    fig = Figure(figsize=(8.4, 8.4 * 0.98 * height / width + 0.1), dpi=DPI)
+    top = fig.add_axes((0.01, 0.005, 0.98, 0.99))
+    top.set_axis_off()
+    place_image(top, image, 0, y1, cmap="gray")
+    place_image(top, mosaic(maps, ncols=4, pad=gap), slot, y1,
+           vmax=symmetric_limit(maps))
+    place_values(top, slices, slot + w / 2 - 1.5 * scale, y2, scale)
+    place_image(top, mosaic(row3, ncols=5, pad=gap), 0, y3,
+           vmax=symmetric_limit(row3))
+    what_slice = "slice for map" if option == "two" else "same filter on map"
+    labels = (["input image"]
+              + [f"map {c}: {n}" for c, n in enumerate(LAYER1_NAMES)]
+              + [f"{what_slice} {c}" for c in range(4)]
+              + [f"on map {c}" for c in range(4)]
+              + ["sum = output map" if option == "two" else ""])
+    xs = np.r_[np.arange(5) * slot, np.arange(1, 5) * slot, np.arange(5) * slot]
+    ys = np.r_[np.full(5, y1), np.full(4, y2), np.full(5, y3)] - 0.4
+    draw_cell_text(top, xs + (w - 1) / 2, ys, labels, fontsize=8, va="bottom")
+    draw_cell_text(top, [(w - 1) / 2], [y2 + 1.5 * scale],
+                   [f"filter {filter_index}:\n" + name.replace(" (", "\n(")],
+                   fontsize=8)
     if option == "one":
-        fig.text(0.88, 0.52, "4 separate\noutput maps,\nnever added",
-                 ha="center", va="center", fontsize=9)
-    show_mosaic(all_maps, ax=fig.add_subplot(gs[3, :]), ncols=ncols, pad=1,
-                title=what, colorbar=True, signed=True)
-    fig.subplots_adjust(left=0.02, right=0.98, top=0.96, bottom=0.02,
-                        hspace=0.3, wspace=0.05)
+        draw_cell_text(top, [4 * slot + (w - 1) / 2], [y3 + h / 2],
+                       ["4 separate\noutput maps,\nnever added"])
+    x4 = (width - 10 - tiles.shape[1] * s4) / 2
+    v = symmetric_limit(all_maps)
+    place_image(top, tiles, x4, y4, s4, vmax=v)
+    draw_cell_text(top, [x4 + tiles.shape[1] * s4 / 2], [y4 - 0.4], [what],
+                   fontsize=9, va="bottom")
+    colour_bar(top, x4 + tiles.shape[1] * s4 + 2, y4, tiles.shape[0] * s4, v)
+    top.set_xlim(-0.5, width - 0.5)
+    top.set_ylim(height, 0.0)
     return fig
 
 

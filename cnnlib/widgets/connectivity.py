@@ -9,8 +9,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..cell_text import draw_cell_text, draw_title
 from ..local import layer_cost
-from ..plotting import SIGNED_CMAP, cell_lines
+from ..plotting import SIGNED_CMAP
 from .base import explorer
 
 __all__ = ["KINDS", "unit_weights", "render_connectivity", "explore_connectivity"]
@@ -20,6 +21,7 @@ KINDS = ("dense", "local", "conv")
 _TITLES = {"dense": "fully connected", "local": "locally connected",
            "conv": "convolutional"}
 _OUT_CMAP = ListedColormap(["#f0f0f0", "#ff7f00"])
+_NONE_CMAP = ListedColormap(["#e8e8e8"])
 
 
 def unit_weights(kind, row, col, size, kernel):
@@ -102,43 +104,55 @@ def render_connectivity(row=1, col=1, kernel=3, size=6):
             f"{size}x{size} input, got {kernel}")
     n_out = size - kernel + 1
     row, col = min(max(int(row), 0), n_out - 1), min(max(int(col), 0), n_out - 1)
+    # one axes per kind, input grid above output grid in the same data
+    # units: half the axes of a grid of panels, and axes are slow to make
     fig = Figure(figsize=(9, 5.4), dpi=DPI)
-    axes = fig.subplots(2, 3, gridspec_kw={"height_ratios": [size, n_out]})
-    for k, kind in enumerate(KINDS):
-        ax, ax_out = axes[0, k], axes[1, k]
+    axes = fig.subplots(1, 3)
+    gap = 2.2  # rows between the grids, room for the output label
+    top = size + gap - 0.5  # y of the output grid's upper edge
+    shift = (size - n_out) / 2  # output grid centred under the input
+    out = np.zeros((n_out, n_out))
+    out[row, col] = 1
+    for ax, kind in zip(axes, KINDS):
         wts = unit_weights(kind, row, col, size, kernel)
         seen = int(np.isfinite(wts).sum())
-        ax.set_facecolor("#e8e8e8")
+        ax.set_axis_off()
+        ax.imshow(np.zeros((size, size)), cmap=_NONE_CMAP,
+                  interpolation="nearest")  # grey: no connection
         ax.imshow(np.ma.masked_invalid(wts), cmap=SIGNED_CMAP, vmin=-2.5,
                   vmax=2.5, interpolation="nearest")
-        _grid(ax, size)
+        ax.imshow(out, cmap=_OUT_CMAP, vmin=0, vmax=1, interpolation="nearest",
+                  extent=(shift - 0.5, shift + n_out - 0.5, top + n_out, top))
+        _grid(ax, size, size, 0.0, -0.5)
+        _grid(ax, n_out, n_out, shift, top)
         if kind != "dense":
             ax.add_patch(Rectangle((col - 0.5, row - 0.5), kernel, kernel,
                                    fill=False, edgecolor="k", linewidth=2))
         cost = layer_cost(kind, (size, size), 1, kernel)
-        share = {"dense": "own weights", "local": "own weights",
-                 "conv": "shared weights"}[kind]
-        ax.set_title(f"{_TITLES[kind]}\nunit sees {seen} pixels, {share}\n"
-                     f"{cost.params:,} params, {cost.macs:,} mult-adds",
-                     fontsize=9)
-        out = np.zeros((n_out, n_out))
-        out[row, col] = 1
-        ax_out.imshow(out, cmap=_OUT_CMAP, vmin=0, vmax=1,
-                      interpolation="nearest")
-        _grid(ax_out, n_out)
-        ax_out.set_title(f"output unit ({row}, {col}) of {n_out}x{n_out}",
-                         fontsize=9)
-    fig.text(0.5, 0.005, "colour = weight (red +, blue -), grey = no "
-             "connection", ha="center", va="bottom", fontsize=8)
+        share = "shared weights" if kind == "conv" else "own weights"
+        # text as outlines (cell_text): Text artists were half the time
+        draw_title(ax, f"{_TITLES[kind]}\nunit sees {seen} pixels, {share}\n"
+                       f"{cost.params:,} params, {cost.macs:,} mult-adds")
+        draw_cell_text(ax, [(size - 1) / 2], [top - 0.3],
+                       [f"output unit ({row}, {col}) of {n_out}x{n_out}"],
+                       va="bottom", clip=False)
+        ax.set_xlim(-0.5, size - 0.5)
+        ax.set_ylim(top + max(n_out, 1) + 0.1, -0.6)
+    draw_cell_text(axes[1], [0.5], [0.005], ["colour = weight (red +, blue "
+                   "-), grey = no connection"], fontsize=8, va="bottom",
+                   coords="figure")
     fig.subplots_adjust(left=0.02, right=0.98, top=0.86, bottom=0.05,
-                        hspace=0.35, wspace=0.1)
+                        wspace=0.1)
     return fig
 
 
-def _grid(ax, n):
-    cell_lines(ax, n, n, color="white", linewidth=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
+def _grid(ax, h, w, x0, y0):
+    """White cell borders and a dark frame for an h x w grid at (x0, y0)."""
+    xs, ys = x0 - 0.5 + np.arange(w + 1), y0 + np.arange(h + 1)
+    ax.vlines(xs[1:-1], y0, y0 + h, colors="white", linewidth=1)
+    ax.hlines(ys[1:-1], x0 - 0.5, x0 + w - 0.5, colors="white", linewidth=1)
+    ax.add_patch(Rectangle((x0 - 0.5, y0), w, h, fill=False,
+                           edgecolor="0.2", linewidth=0.8, clip_on=False))
 
 
 def explore_connectivity(size=6):

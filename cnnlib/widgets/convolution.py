@@ -5,40 +5,32 @@
 - `render_conv_arithmetic` / `explore_conv_arithmetic`: the output-size
   formula with numbers, the padded input, every kernel position, and the
   input rows/columns that a stride which does not divide evenly drops.
-- `render_kernel_editor` / `explore_kernel_editor`: preset or typed 3x3
-  kernels applied to an MNIST digit and to a photograph.
+- The kernel editor lives in `cnnlib.widgets.kernels`.
 
 Taught in notebooks/02_convolution.ipynb.
 """
-
-import re
-from functools import lru_cache
 
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..cell_text import draw_cell_text, draw_title
 from ..conv import correlate2d
-from ..plotting import (cell_lines, show_image, show_signed, show_values,
-                        symmetric_limit)
+from ..plotting import axis_numbers, cell_lines, show_values, symmetric_limit
 from .base import explorer, message_figure
+# the kernel editor moved to .kernels; still importable from here because
+# benchmarks/bench_widgets.py imports it from this module
+from .kernels import render_kernel_editor  # noqa: F401
 
 __all__ = [
     "STEP_INPUT",
     "STEP_KERNEL",
-    "PRESETS",
-    "parse_kernel",
-    "format_kernel",
     "render_conv_step",
     "explore_conv_step",
     "axis_coverage",
     "render_conv_arithmetic",
     "explore_conv_arithmetic",
-    "sample_digit",
-    "sample_photo",
-    "render_kernel_editor",
-    "explore_kernel_editor",
 ]
 
 DPI = 80
@@ -52,97 +44,6 @@ STEP_INPUT = np.array([[1, 0, 2, 1, 0],
 STEP_KERNEL = np.array([[1, 0, -1],
                         [2, 1, 0],
                         [0, -1, 1]], dtype=np.float64)
-
-# Edge kernels follow cnnlib's notebooks: "vertical edge" is positive where
-# the image is bright on the left and dark on the right (the right edge of a
-# bright stroke); Sobel x/y are the textbook derivative estimates.
-PRESETS = {
-    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float),
-    "vertical edge": np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float),
-    "horizontal edge": np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
-                                dtype=float),
-    "Sobel x": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float),
-    "Sobel y": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=float),
-    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
-    "box blur": np.full((3, 3), 1 / 9),
-    "Gaussian blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
-}
-_PRESET_TEXT = {
-    "box blur": "1/9 1/9 1/9\n1/9 1/9 1/9\n1/9 1/9 1/9",
-    "Gaussian blur": "1/16 2/16 1/16\n2/16 4/16 2/16\n1/16 2/16 1/16",
-}
-
-
-# ------------------------------------------------------------ kernel text
-
-
-def _number(token):
-    """float(token), also 'a/b'; never eval."""
-    try:
-        if "/" in token:
-            num, den = token.split("/", 1)
-            value = float(num) / float(den)
-        else:
-            value = float(token)
-    except ZeroDivisionError:
-        raise ValueError(f"parse_kernel: {token!r} divides by zero") from None
-    except ValueError:
-        raise ValueError(
-            f"parse_kernel: could not read {token!r} as a number "
-            f"(write numbers like 1, -0.5 or 1/9)") from None
-    if not np.isfinite(value):
-        raise ValueError(f"parse_kernel: {token!r} is not a finite number")
-    return value
-
-
-def parse_kernel(text):
-    """Read a square kernel typed as numbers separated by spaces or commas.
-
-    Parameters
-    ----------
-    text : str
-        e.g. ``"1 0 -1\\n2 0 -2\\n1 0 -1"``; fractions like ``1/9`` are
-        allowed. Line breaks are optional: the values fill rows in order.
-
-    Returns
-    -------
-    kernel : ndarray, shape (K, K), float64
-        K = 3 for nine numbers (1, 4, 16, 25, 36 or 49 numbers also work).
-
-    Raises
-    ------
-    ValueError
-        A token that is not a number, or a count that is not a square.
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
-    """
-    if not isinstance(text, str):
-        raise TypeError(
-            f"parse_kernel: text must be a str, got {type(text).__name__}")
-    tokens = [t for t in re.split(r"[\s,;]+", text.strip()) if t]
-    values = [_number(t) for t in tokens]
-    k = int(round(np.sqrt(len(values))))
-    if len(values) == 0 or k * k != len(values) or k > 7:
-        raise ValueError(
-            f"parse_kernel: expected 9 numbers for a 3x3 kernel (or another "
-            f"square count up to 49), got {len(values)}")
-    return np.array(values, dtype=np.float64).reshape(k, k)
-
-
-def format_kernel(kernel):
-    """Text for a kernel, one row per line, that `parse_kernel` reads back.
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
-    """
-    for name, text in _PRESET_TEXT.items():
-        if kernel.shape == PRESETS[name].shape and np.allclose(
-                kernel, PRESETS[name]):
-            return text
-    return "\n".join(" ".join(f"{v:g}" for v in row) for row in kernel)
 
 
 # ------------------------------------------------------------ one step
@@ -193,19 +94,22 @@ def render_conv_step(step=0, x=None, w=None, b=1.0):
 
     fig = Figure(figsize=(9.6, 3.2), dpi=DPI)
     axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [5, 3, 3, 3]})
-    show_values(x, ax=axes[0], title=f"input x, window at ({i}, {j})",
-                boxes=[(i, j, kh, kw, "#ff7f00")], axis_labels=True,
-                cmap="Greys", signed=False)
-    show_values(w, ax=axes[1], title="kernel w", signed=True)
-    show_values(products, ax=axes[2], title="x[window] * w", signed=True)
-    show_values(shown, ax=axes[3], title=f"output ({h_out}x{w_out})",
-                boxes=[(i, j, 1, 1, "#ff7f00")], signed=True,
-                vmax=symmetric_limit(out), axis_labels=True)
+    # titles and the sum as outlines (cell_text): Text artists were the
+    # slowest part of this figure
+    show_values(x, ax=axes[0], boxes=[(i, j, kh, kw, "#ff7f00")],
+                axis_labels=True, cmap="Greys", signed=False)
+    show_values(w, ax=axes[1], signed=True)
+    show_values(products, ax=axes[2], signed=True)
+    show_values(shown, ax=axes[3], boxes=[(i, j, 1, 1, "#ff7f00")],
+                signed=True, vmax=symmetric_limit(out), axis_labels=True)
+    for ax, title in zip(axes, (f"input x, window at ({i}, {j})", "kernel w",
+                                "x[window] * w", f"output ({h_out}x{w_out})")):
+        draw_title(ax, title)
     terms = " + ".join(f"{_g(a)}*{_g(c)}" for a, c in zip(window.flat, w.flat))
-    fig.text(0.5, 0.04,
-             f"out[{i}, {j}] = {terms}  + b({b:g})  =  "
-             f"{products.sum():g} + {b:g} = {out[i, j]:g}",
-             ha="center", fontsize=9, family="monospace")
+    draw_cell_text(axes[0], [0.5], [0.04],
+                   [f"out[{i}, {j}] = {terms}  + b({b:g})  =  "
+                    f"{products.sum():g} + {b:g} = {out[i, j]:g}"],
+                   family="monospace", va="bottom", coords="figure")
     fig.subplots_adjust(left=0.03, right=0.99, top=0.88, bottom=0.16,
                         wspace=0.25)
     return fig
@@ -328,14 +232,15 @@ def render_conv_arithmetic(size=7, kernel=3, stride=2, padding=1, dilation=1):
     ax = fig.add_subplot(gs[0])
     ax.imshow(cat, cmap=_ARITH_CMAP, vmin=0, vmax=2, interpolation="nearest")
     cell_lines(ax, padded, padded, color="white", linewidth=1)
-    ax.tick_params(length=0, labelsize=7)
-    ticks = range(padded)
-    ax.set_xticks(list(ticks))
-    ax.set_xticklabels([str(t - padding) for t in ticks])
-    ax.set_yticks(list(ticks))
-    ax.set_yticklabels([str(t - padding) for t in ticks])
-    ax.set_xlabel("input column (negative / past the end: padding)", fontsize=8)
-    ax.set_ylabel("input row", fontsize=8)
+    # labels and text as outlines (cell_text), not ticks and Text artists:
+    # they were most of the drawing time
+    ax.set_xticks([])
+    ax.set_yticks([])
+    axis_numbers(ax, padded, padded, start=-padding)
+    draw_cell_text(ax, [0.5], [0.0], ["input column (negative / past the "
+                                      "end: padding)"], fontsize=8, va="top",
+                   coords="axes", offset=(0, -16), clip=False)
+    ax.set_ylabel("input row", fontsize=8, labelpad=12)
     starts = np.arange(n_out) * stride
     for (r0, c0), colour in (((0, 0), "#ff7f00"),
                              ((starts[-1], starts[-1]), "#2ca02c")):
@@ -347,20 +252,21 @@ def render_conv_arithmetic(size=7, kernel=3, stride=2, padding=1, dilation=1):
         ax.scatter(tx.ravel(), ty.ravel(), marker="s", s=30, c=colour)
     sy, sx = np.meshgrid(starts, starts, indexing="ij")
     ax.scatter(sx.ravel(), sy.ravel(), s=10, c="k", zorder=3)
-    ax.set_title(f"padded input {padded}x{padded}: orange first window, "
-                 "green last, dots = window starts", fontsize=8)
+    draw_title(ax, f"padded input {padded}x{padded}: orange first window, "
+                   "green last, dots = window starts", fontsize=8)
 
     ax2 = fig.add_subplot(gs[1])
     ax2.imshow(np.ones((n_out, n_out)), cmap="Greens", vmin=0, vmax=3,
                interpolation="nearest")
     cell_lines(ax2, n_out, n_out, color="white", linewidth=1)
-    ax2.tick_params(length=0, labelsize=7)
-    ax2.set_xticks(range(n_out))
-    ax2.set_yticks(range(n_out))
-    ax2.set_title(f"output {n_out}x{n_out}", fontsize=9)
-    fig.text(0.02, 0.98, head, ha="left", va="top", fontsize=9,
-             family="monospace")
-    fig.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=8)
+    ax2.set_xticks([])
+    ax2.set_yticks([])
+    axis_numbers(ax2, n_out, n_out)
+    draw_title(ax2, f"output {n_out}x{n_out}")
+    draw_cell_text(ax, [0.02], [0.98], [head], family="monospace", ha="left",
+                   va="top", coords="figure")
+    draw_cell_text(ax, [0.5], [0.01], [note], fontsize=8, va="bottom",
+                   coords="figure")
     fig.subplots_adjust(left=0.07, right=0.98, top=0.8, bottom=0.17,
                         wspace=0.15)
     return fig
@@ -386,136 +292,3 @@ def explore_conv_arithmetic():
          "padding": slider(1, 0, 3, "padding p"),
          "dilation": slider(1, 1, 3, "dilation d")},
         title="Output size: floor((H + 2p - d(k-1) - 1) / s) + 1", columns=3)
-
-
-# ------------------------------------------------------------ kernel editor
-
-
-@lru_cache(maxsize=4)
-def sample_digit(index=0, label=4):
-    """The ``index``-th test digit with this label, float64 (28, 28) in [0, 1].
-
-    Loaded on first use (not at import) from the shipped MNIST subset.
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
-    """
-    from ..data import load_mnist
-
-    X, y = load_mnist(split="test")
-    digit = X[np.flatnonzero(y == label)[index], 0] / 255.0
-    digit.flags.writeable = False  # cached: shared between calls
-    return digit
-
-
-@lru_cache(maxsize=4)
-def sample_photo(factor=3):
-    """The grayscale photo, downscaled ``factor`` times (fast to redraw).
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
-    """
-    from ..data import load_sample_image
-
-    photo = load_sample_image(factor=factor)
-    photo.flags.writeable = False  # cached: shared between calls
-    return photo
-
-
-def render_kernel_editor(preset="vertical edge", values="", positive_only=False,
-                         digit=None, photo=None):
-    """A 3x3 (or other square) kernel applied to a digit and a photograph.
-
-    Parameters
-    ----------
-    preset : str
-        A key of `PRESETS`; used when ``values`` is empty.
-    values : str
-        Kernel typed as numbers (see `parse_kernel`); overrides ``preset``.
-    positive_only : bool
-        Show only the positive part of the responses (what a ReLU keeps):
-        an edge detector then sees only one side of each stroke.
-    digit, photo : ndarray, shape (H, W), optional
-        Default: `sample_digit()` and `sample_photo()`.
-
-    Returns
-    -------
-    fig : matplotlib Figure
-        Kernel, digit and response, photo and response; responses use a
-        zero-centred colour map with a colour bar.
-
-    Raises
-    ------
-    ValueError
-        Unreadable ``values`` or unknown ``preset`` (the explorer shows the
-        message instead of a traceback).
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
-    """
-    if values.strip():
-        k = parse_kernel(values)
-        same = (preset in PRESETS and k.shape == PRESETS[preset].shape
-                and np.allclose(k, PRESETS[preset]))
-        name = preset if same else "your kernel"
-    elif preset in PRESETS:
-        k, name = PRESETS[preset], preset
-    else:
-        raise ValueError(f"render_kernel_editor: preset must be one of "
-                         f"{list(PRESETS)}, got {preset!r}")
-    digit = sample_digit() if digit is None else digit
-    photo = sample_photo() if photo is None else photo
-    fig = Figure(figsize=(7.6, 5.2), dpi=DPI)
-    gs = fig.add_gridspec(2, 3, width_ratios=[0.9, 1, 1.2])
-    show_values(k, ax=fig.add_subplot(gs[:, 0]), title=f"kernel: {name}",
-                signed=True, fontsize=9 if k.shape[0] <= 5 else 6,
-                fmt="{:.2g}")
-    for row, (img, what) in enumerate(((digit, "digit"), (photo, "photo"))):
-        resp = correlate2d(img, k)
-        if positive_only:
-            resp = np.maximum(resp, 0.0)
-        h, w = img.shape
-        show_image(img, ax=fig.add_subplot(gs[row, 1]),
-                   title=f"{what} {h}x{w}")
-        # a few extreme pixels would wash out the photo: limit at the
-        # 99.5th percentile of |response| (the colour bar says so)
-        vmax = max(float(np.percentile(np.abs(resp), 99.5)), 1e-12)
-        show_signed(resp, ax=fig.add_subplot(gs[row, 2]), vmax=vmax,
-                    title=f"response {resp.shape[0]}x{resp.shape[1]}"
-                          + (" (positive part)" if positive_only else ""))
-    fig.subplots_adjust(left=0.01, right=0.93, top=0.94, bottom=0.03,
-                        wspace=0.08, hspace=0.18)
-    return fig
-
-
-def explore_kernel_editor(digit=None, photo=None):
-    """Live `render_kernel_editor`: pick a preset, then edit its numbers.
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
-    """
-    import ipywidgets as wd
-
-    first = "vertical edge"
-    preset = wd.Dropdown(options=list(PRESETS), value=first,
-                         description="preset")
-    # apply typed numbers when the box loses focus, not at every keystroke
-    # (half-typed numbers would only flash error messages)
-    values = wd.Textarea(value=format_kernel(PRESETS[first]),
-                         description="values", continuous_update=False,
-                         layout=wd.Layout(width="260px", height="80px"))
-    positive = wd.Checkbox(value=False, description="positive part only")
-
-    def load_preset(change):
-        values.value = format_kernel(PRESETS[change["new"]])
-
-    preset.observe(load_preset, names="value")
-    return explorer(
-        lambda **v: render_kernel_editor(digit=digit, photo=photo, **v),
-        {"preset": preset, "values": values, "positive_only": positive},
-        title="Kernel editor: choose a preset or type 9 numbers (spaces or "
-              "commas; 1/9 works), then click outside the box")

@@ -11,6 +11,7 @@ Taught in notebooks/04_relu_and_nonlinearity.ipynb.
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from ..activations import (
@@ -62,6 +63,10 @@ def get_kernel(kernel, func="get_kernel"):
     Returns
     -------
     ndarray, shape (KH, KW), float64
+
+    Notes
+    -----
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
     if isinstance(kernel, str):
         if kernel not in KERNELS:
@@ -98,6 +103,10 @@ def correlate_valid(image, kernel):
     Returns
     -------
     ndarray, shape (H - KH + 1, W - KW + 1)
+
+    Notes
+    -----
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
     x = image[None, None]
     w = kernel[None, None].astype(image.dtype)
@@ -122,6 +131,7 @@ def compose_kernels(k1, k2):
     ``corr(corr(x, k1), k2)[i] = sum_t x[i + t] * sum_{u + v = t} k1[u] k2[v]``
     so the combined kernel is the *full convolution* of ``k1`` with ``k2``:
     each weight of ``k2`` adds a shifted copy of ``k1``.
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
     k1 = np.asarray(k1, dtype=np.float64)
     k2 = np.asarray(k2, dtype=np.float64)
@@ -153,6 +163,10 @@ def collapse_outputs(image, k1, k2, relu=True):
         ``kernel`` (5, 5): `compose_kernels` of k1 and k2;
         ``single`` (H-4, W-4): the image correlated once with ``kernel``;
         ``diff`` (H-4, W-4): ``stacked - single``.
+
+    Notes
+    -----
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
     func = "collapse_outputs"
     x = _image(image, func)
@@ -168,16 +182,19 @@ def collapse_outputs(image, k1, k2, relu=True):
             "single": single, "diff": stacked - single}
 
 
-def _show(ax, img, title, cmap="RdBu_r", vmax=None):
+_STEP = (1.2, 1.3)  # tile pitch (width, height) in units of one tile
+
+
+def _tile(ax, pos, img, title, cmap="RdBu_r", vmax=None):
+    """Draw ``img`` as a unit square tile at grid position ``(col, row)``."""
+    x0, y0 = pos[0] * _STEP[0], pos[1] * _STEP[1]
     if vmax is None:
         vmax = float(np.abs(img).max()) or 1.0
     vmin = -vmax if cmap == "RdBu_r" else None
-    ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-    ax.set_title(title, fontsize=9)
-    # Hidden axes (frame kept) are skipped when drawing: much faster than
-    # empty tick lists, and a redraw is what a student waits for.
-    ax.xaxis.set_visible(False)
-    ax.yaxis.set_visible(False)
+    ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
+              extent=(x0, x0 + 1, y0 + 1, y0))
+    ax.add_patch(Rectangle((x0, y0), 1, 1, fill=False, ec="0.3", lw=0.8))
+    ax.text(x0 + 0.5, y0 - 0.04, title, ha="center", va="bottom", fontsize=9)
 
 
 def render_collapse(image, k1="vertical edge", k2="horizontal edge",
@@ -197,25 +214,32 @@ def render_collapse(image, k1="vertical edge", k2="horizontal edge",
         Top row: image, k1, k2, composed 5x5 kernel. Bottom row: after the
         first layer, the two-layer result, the one-kernel result, and their
         difference on the same colour scale (blank means equal).
+
+    Notes
+    -----
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
     r = collapse_outputs(image, k1, k2, relu)
-    fig = Figure(figsize=(8.4, 4.4), dpi=80)
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.86,
-                        wspace=0.1, hspace=0.25)
-    axes = fig.subplots(2, 4)
-    _show(axes[0, 0], _image(image, "render_collapse"), "input", cmap="gray")
-    _show(axes[0, 1], get_kernel(k1), "k1 (3x3)")
-    _show(axes[0, 2], get_kernel(k2), "k2 (3x3)")
-    _show(axes[0, 3], r["kernel"], "5x5 kernel = full conv of k1, k2")
+    fig = Figure(figsize=(7.8, 4.3), dpi=80)
+    # One axes holding eight tiles: drawing cost grows with the number of
+    # axes, and this figure is redrawn on every change.
+    ax = fig.add_axes((0.0, 0.0, 1.0, 0.92))
+    ax.axis("off")
+    _tile(ax, (0, 0), _image(image, "render_collapse"), "input", cmap="gray")
+    _tile(ax, (1, 0), get_kernel(k1), "k1 (3x3)")
+    _tile(ax, (2, 0), get_kernel(k2), "k2 (3x3)")
+    _tile(ax, (3, 0), r["kernel"], "5x5 kernel = full conv of k1, k2")
     scale = float(np.abs(r["stacked"]).max()) or 1.0
     mid = "ReLU(conv(x, k1))" if relu else "conv(x, k1)"
-    _show(axes[1, 0], r["hidden"], mid)
-    _show(axes[1, 1], r["stacked"], f"conv({mid}, k2)", vmax=scale)
-    _show(axes[1, 2], r["single"], "conv(x, 5x5 kernel)", vmax=scale)
+    _tile(ax, (0, 1), r["hidden"], mid)
+    _tile(ax, (1, 1), r["stacked"], f"conv({mid}, k2)", vmax=scale)
+    _tile(ax, (2, 1), r["single"], "conv(x, 5x5 kernel)", vmax=scale)
     err = float(np.abs(r["diff"]).max())
-    _show(axes[1, 3], r["diff"], f"difference, max |d| = {err:.1g}",
+    _tile(ax, (3, 1), r["diff"], f"difference, max |d| = {err:.1g}",
           vmax=scale)
-    verdict = ("the ReLU breaks the collapse: no single kernel does this"
+    ax.set_xlim(-0.1, 4 * _STEP[0] - 0.1)
+    ax.set_ylim(2 * _STEP[1] - 0.25, -0.25)
+    verdict = ("with the ReLU between them, the 5x5 kernel no longer matches"
                if relu and err > 1e-9 * scale else
                "two linear convolutions = one convolution")
     fig.suptitle(verdict, fontsize=10)
@@ -223,7 +247,12 @@ def render_collapse(image, k1="vertical edge", k2="horizontal edge",
 
 
 def explore_collapse(image):
-    """Live `render_collapse`: choose both kernels and the ReLU."""
+    """Live `render_collapse`: choose both kernels and the ReLU.
+
+    Notes
+    -----
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
+    """
     import ipywidgets as w
 
     names = list(KERNELS)
@@ -252,6 +281,10 @@ def render_activation(image, kernel="vertical edge", activation="relu"):
     matplotlib.figure.Figure
         Feature map z, activation f(z), histogram of both, and the curves
         f and f' with the mean slope over the map (how much gradient passes).
+
+    Notes
+    -----
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
     func = "render_activation"
     if activation not in ACTIVATIONS:
@@ -266,11 +299,15 @@ def render_activation(image, kernel="vertical edge", activation="relu"):
     fig = Figure(figsize=(10, 2.8), dpi=80)
     fig.subplots_adjust(left=0.02, right=0.98, bottom=0.17, top=0.88,
                         wspace=0.25)
-    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1.3, 1.3]})
+    sub = fig.subplots(1, 3, gridspec_kw={"width_ratios": [2.2, 1.3, 1.3]})
+    axes = [None, *sub]  # axes[1] holds both maps as tiles (cheaper to draw)
     scale = float(np.abs(z).max()) or 1.0
-    _show(axes[0], z, "feature map z = conv(x, k)")
-    _show(axes[1], a, f"{activation}(z)", cmap="RdBu_r",
+    _tile(sub[0], (0, 0), z, "feature map z = conv(x, k)")
+    _tile(sub[0], (1, 0), a, f"{activation}(z)",
           vmax=max(scale, float(np.abs(a).max())))
+    sub[0].set_xlim(-0.05, _STEP[0] + 1.05)
+    sub[0].set_ylim(1.05, -0.05)
+    sub[0].axis("off")
     # np.histogram + stairs: much cheaper to draw than ax.hist's patches.
     bins = np.linspace(-scale, scale, 41)
     hz, ha = np.histogram(z, bins)[0], np.histogram(a, bins)[0]
@@ -294,6 +331,8 @@ def render_activation(image, kernel="vertical edge", activation="relu"):
                       fontsize=9)
     axes[3].set_xlabel(f"mean slope over the map: {float(slope.mean()):.2f}",
                        fontsize=9)
+    axes[2].set_yticks([])  # counts matter only relative to each other
+    axes[3].yaxis.set_major_locator(MaxNLocator(3))
     for ax in axes[2:]:
         ax.tick_params(labelsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(5))
@@ -301,7 +340,12 @@ def render_activation(image, kernel="vertical edge", activation="relu"):
 
 
 def explore_activation(image):
-    """Live `render_activation`: choose the kernel and the activation."""
+    """Live `render_activation`: choose the kernel and the activation.
+
+    Notes
+    -----
+    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
+    """
     import ipywidgets as w
 
     return explorer(

@@ -44,6 +44,10 @@ def shift_image(image, dx=0, dy=0):
     Returns
     -------
     ndarray, shape (H, W)
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     out = np.zeros_like(image)
     h, w = image.shape
@@ -56,7 +60,12 @@ def shift_image(image, dx=0, dy=0):
 
 
 def relative_change(a, b):
-    """``||a - b|| / ||a||``: 0 means unchanged, about 1.4 means unrelated."""
+    """``||a - b|| / ||a||``: 0 means unchanged, about 1.4 means unrelated.
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    """
     norm = float(np.linalg.norm(a))
     return float(np.linalg.norm(a - b)) / norm if norm else 0.0
 
@@ -75,6 +84,10 @@ def pool_map(fmap, size=2, stride=None, mode="max"):
     Returns
     -------
     ndarray, shape (H_out, W_out)
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     if mode == "none":
         return fmap
@@ -105,6 +118,10 @@ def pooling_shift_change(image, shift, size=2, stride=None, mode="max",
     dict with ``fmap``, ``fmap_shifted`` (ReLU of the edge map, before
     pooling), ``pooled``, ``pooled_shifted`` and the relative changes
     ``raw_change`` and ``pooled_change`` (see `relative_change`).
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     x = np.asarray(image, dtype=np.float64)
     if x.ndim != 2:
@@ -166,6 +183,10 @@ def render_pooling(image, size=2, stride=2, mode="max", shift=1,
         Feature map and shifted feature map (the window of the strongest
         pooled unit outlined, its right neighbour dashed), both pooled maps;
         the title gives the measured relative changes.
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     r = pooling_shift_change(image, shift, size, stride, mode, kernel)
     f0, p0 = r["fmap"], r["pooled"]
@@ -195,7 +216,12 @@ def render_pooling(image, size=2, stride=2, mode="max", shift=1,
 
 
 def explore_pooling(image):
-    """Live `render_pooling`: window, stride, max/avg and the input shift."""
+    """Live `render_pooling`: window, stride, max/avg and the input shift.
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    """
     import ipywidgets as w
 
     return explorer(
@@ -225,6 +251,10 @@ def stack_geometry(layers, size=28):
     -------
     list of dict with keys ``kind, kernel, stride, out, rf, jump, start``
         One per (non-skipped) layer; ``out`` is the output height.
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     rows, spec, out = [], [], size
     for i, layer in enumerate(layers):
@@ -268,6 +298,10 @@ def render_receptive_field(image, layers):
     matplotlib.figure.Figure
         The image with the field of the centre unit (solid) and of its right
         neighbour (dashed, one jump away), and a table per layer.
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     x = np.asarray(image, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] != x.shape[1]:
@@ -318,7 +352,12 @@ def render_receptive_field(image, layers):
 
 
 def explore_receptive_field(image):
-    """Live `render_receptive_field`: up to four conv/pool layers."""
+    """Live `render_receptive_field`: up to four conv/pool layers.
+
+    Notes
+    -----
+    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    """
     import ipywidgets as w
 
     default = [("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("pool", 2, 2)]

@@ -222,7 +222,8 @@ def render_digit_prediction(model, images, labels=None, index=0, shift_x=0.0,
     images : ndarray, shape (N, 1, H, W)
         Digits to choose from, scaled as the model was trained.
     labels : ndarray of int, shape (N,), optional
-        True classes; the true class's bar is outlined.
+        True classes; the true class's bar is outlined in red. The title
+        says "right" or "WRONG" only while the digit is unedited.
     index : int
         Which digit, ``0 <= index < N``.
     shift_x, shift_y, angle, thickness, stroke, erase, noise
@@ -252,9 +253,12 @@ def render_digit_prediction(model, images, labels=None, index=0, shift_x=0.0,
     probs = class_probabilities(model, edited[None])[0]
     pred = int(np.argmax(probs))
     true = None if labels is None else int(labels[index])
+    # An edit may turn the digit into another one (1 + top bar = 7), so
+    # "right" and "wrong" only make sense for the unedited digit.
+    unedited = np.array_equal(edited, original)
 
-    fig = Figure(figsize=figsize)
-    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 2.2], wspace=0.3)
+    fig = Figure(figsize=figsize, layout="constrained")
+    grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 2.2])
     lo, hi = float(original.min()), float(original.max())
     for k, (img, name) in enumerate([(original, "original"), (edited, "edited")]):
         ax = fig.add_subplot(grid[0, k])
@@ -266,7 +270,9 @@ def render_digit_prediction(model, images, labels=None, index=0, shift_x=0.0,
                      fontsize=9)
     ax = fig.add_subplot(grid[0, 2])
     show_probabilities(probs, ax=ax, true=true)
-    verdict = "" if true is None else ("  right" if pred == true else "  WRONG")
+    verdict = ""
+    if true is not None and unedited:
+        verdict = "  right" if pred == true else "  WRONG"
     ax.set_title(f"predicted {pred} ({100 * probs[pred]:.1f}%){verdict}",
                  fontsize=10)
     fig.probabilities = probs
@@ -289,7 +295,8 @@ def explore_digit_prediction(model, images, labels=None):
     """
     import ipywidgets as w
 
-    style = {"description_width": "70px"}
+    # "initial" sizes each label to its text, so none is cut off.
+    style = {"description_width": "initial"}
 
     def slider(cls, desc, lo, hi, step, value=0):
         return cls(value=value, min=lo, max=hi, step=step, description=desc,
@@ -297,9 +304,9 @@ def explore_digit_prediction(model, images, labels=None):
 
     controls = {
         "index": slider(w.IntSlider, "digit #", 0, images.shape[0] - 1, 1),
-        "shift_x": slider(w.IntSlider, "move right", -6, 6, 1),
-        "shift_y": slider(w.IntSlider, "move down", -6, 6, 1),
-        "angle": slider(w.IntSlider, "turn (deg)", -90, 90, 5),
+        "shift_x": slider(w.IntSlider, "move \u2192", -6, 6, 1),
+        "shift_y": slider(w.IntSlider, "move \u2193", -6, 6, 1),
+        "angle": slider(w.IntSlider, "turn \u00b0", -90, 90, 5),
         "thickness": slider(w.IntSlider, "thicker", -1, 3, 1),
         "noise": slider(w.FloatSlider, "noise", 0.0, 0.6, 0.05),
         "stroke": w.Dropdown(options=list(STROKES), value="none",

@@ -226,17 +226,35 @@ def browser():
             b.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if call.when == "call":
+        item.ui_failed = outcome.get_result().failed
+
+
 @pytest.fixture
-def lab_page(browser, lab_server):
-    """A fresh browser context and page; kernels are stopped afterwards."""
+def lab_page(request, browser, lab_server):
+    """A fresh browser context and page; kernels are stopped afterwards.
+
+    If the test fails, the whole page is saved as
+    build/ui-screenshots/FAILED__<test id>.png to show what went wrong.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda m: m.type == "error"
-            and page.console_errors.append(m.text))
     try:
         yield page
     finally:
+        if getattr(request.node, "ui_failed", False) and not page.is_closed():
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            safe = "".join(c if c.isalnum() or c in "._-" else "_"
+                           for c in request.node.name)
+            shot = SCREENSHOTS / f"FAILED__{safe}.png"
+            try:
+                page.screenshot(path=str(shot), full_page=True)
+                print(f"\npage at failure: {shot}")
+            except Exception as err:  # a broken page must not hide the failure
+                print(f"\ncould not save {shot}: {err}")
         context.close()
         lab_server.shutdown_kernels()
 

@@ -59,6 +59,12 @@ STATE_JS = r"""
 }
 """
 
+WIDGETS_RENDERED_JS = """
+() => [...document.querySelectorAll(
+    '.jp-OutputArea-output[data-mime-type*="widget-view"]')]
+  .every(o => o.querySelector('.jupyter-widgets'))
+"""
+
 # Has the explorer redrawn: a figure <img> or a message element that we have
 # not marked yet? 'figure', 'message' (render raised ValueError) or null.
 CHANGED_JS = """
@@ -114,9 +120,10 @@ def start_run_all(page, nonempty, attempts=3):
     """
     for attempt in range(attempts):
         if attempt:
-            print(f"Run All: click {attempt + 1}")
+            print(f"\nRun All did not start; click {attempt + 1}")
         click_menu(page, "Run", "runmenu:run-all")
-        deadline = time.monotonic() + 10
+        # Queued cells show "[*]" at once, so a few seconds is plenty.
+        deadline = time.monotonic() + 4
         while time.monotonic() < deadline:
             s = page.evaluate(STATE_JS, nonempty)
             if s["running"] or len(s["unnumbered"]) < sum(nonempty):
@@ -296,9 +303,16 @@ def test_notebook_in_jupyterlab(nb_path, lab_server, lab_page, ui_timings,
     nonempty, n_cells = code_cells_nonempty(nb_path)
     timing = ui_timings["notebooks"].setdefault(nb_path.name, {})
     name = nb_path.stem
-    for old_shot in ui_screenshots.glob(f"{name}__explorer*.png"):
-        old_shot.unlink()
+    for pattern in (f"{name}__explorer*.png", f"FAILED__*{name}*.png"):
+        for old_shot in ui_screenshots.glob(pattern):
+            old_shot.unlink()
 
+    # Every request that could change a file (checkpoints, which this
+    # server keeps in a temporary folder, excepted).
+    writes = []
+    page.on("request", lambda r: r.method in ("PUT", "PATCH", "POST", "DELETE")
+            and "/api/contents" in r.url and "/checkpoints" not in r.url
+            and writes.append(f"{r.method} {r.url.split('?')[0]}"))
     t0 = time.perf_counter()
     page.goto(f"{lab_server.url}/lab/tree/{nb_path.name}"
               f"?token={lab_server.token}&reset")
@@ -328,6 +342,12 @@ def test_notebook_in_jupyterlab(nb_path, lab_server, lab_page, ui_timings,
     assert not state["unnumbered"], (
         f"{nb_path.name}: code cells {state['unnumbered']} did not run")
 
+    # Widget views render just after their cell finishes: wait until every
+    # widget output holds a rendered widget before counting explorers.
+    try:
+        page.wait_for_function(WIDGETS_RENDERED_JS, timeout=20_000)
+    except Exception:
+        pass  # reported below as widgets shown as text / missing figures
     failures = []
     explorers = page.locator(".cnnlib-explorer")
     timing["explorers"] = []
@@ -369,7 +389,10 @@ def test_notebook_in_jupyterlab(nb_path, lab_server, lab_page, ui_timings,
 
     page.context.close()
     lab_server.shutdown_kernels()
-    assert sha256(nb_path) == before, f"{nb_path.name} was modified on disk"
+    assert not writes, f"JupyterLab wrote to the server's files: {writes}"
+    assert sha256(nb_path) == before, (
+        f"{nb_path.name} changed on disk during the test, although the browser "
+        f"sent no write request: another process rewrote it")
     # Not a failure (other notebooks may be written meanwhile), but a notebook
     # that leaves files next to itself litters a student's clone.
     new_files = sorted(p.name for p in set(NOTEBOOKS.iterdir()) - files_before)
