@@ -20,7 +20,7 @@ notebooks: $(VENV)/.installed
 
 # Teachers: student copies of every notebook into student/ (see TEACHING.md).
 student: $(VENV)/.installed
-	$(BIN)/python tools/make_student.py notebooks --out student
+	$(BIN)/python tools/make_student.py notebooks --out student --force
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \

@@ -85,8 +85,8 @@ def child_steps(lib, steps, batch):
 
         order = [torch.from_numpy(i) for i in order]
     else:
-        from cnnlib.layers import lenet5
         from cnnlib.losses import softmax_cross_entropy
+        from cnnlib.model import lenet5
         from cnnlib.optim import Adam
 
         model, opt = lenet5(), Adam(1e-3)
@@ -109,10 +109,11 @@ def child_train(source, model_name, epochs, lr, batch, seed, augment):
     """Train, evaluate, time inference; print JSON."""
     import numpy as np
 
+    from cnnlib.augment import random_affine
     from cnnlib.data import load_mnist
-    from cnnlib.layers import lenet5, tiny_cnn
+    from cnnlib.model import lenet5, tiny_cnn
     from cnnlib.optim import Adam, cosine
-    from cnnlib.train import evaluate, fit, predict, random_affine
+    from cnnlib.train import evaluate, fit, predict
 
     t0 = time.perf_counter()
     X, y = load_mnist(source, "train", dtype=np.float32, normalize=True)

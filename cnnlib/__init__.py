@@ -30,9 +30,18 @@ Conventions (kept everywhere)
   argument, what was expected and what came.
 - Importing cnnlib does no work: no seeding, no plotting style, no data.
 
-Modules: ``shapes``, ``conv``, ``local``, ``activations``, ``pool``,
-``linear``, ``losses``, ``gradcheck``, ``layers``, ``optim``, ``train``,
-``data``, ``plotting``, ``widgets``.
+Modules, in the order the notebooks teach them:
+
+- numbers: ``shapes`` (sizes, receptive fields, argument checks),
+  ``local`` (dense vs locally connected vs conv), ``conv``,
+  ``activations``, ``pool``, ``linear``, ``losses``, ``gradcheck``;
+- networks: ``layers``, ``model`` (``Sequential``, ``lenet5``,
+  ``tiny_cnn``), ``optim``, ``train``, ``callbacks`` (progress bar, live
+  plot), ``augment``, ``checkpoint``, ``cli`` (``python -m cnnlib.train``);
+- data: ``data`` (shipped MNIST digits, IDX files, a sample photograph);
+- teaching: ``plotting`` (a package of figure helpers), ``widgets`` (one
+  explorer module per topic), ``checks`` (exercise feedback),
+  ``environment`` (the setup check).
 """
 
 __version__ = "0.1.0"

@@ -1,7 +1,7 @@
 """Save and load model parameters as a plain ``.npz`` file.
 
 A checkpoint holds one array per parameter, named as in
-`cnnlib.layers.Sequential.params` (``'0.w'``, ``'0.b'``, ...), plus two
+`cnnlib.model.Sequential.params` (``'0.w'``, ``'0.b'``, ...), plus two
 text entries: a format marker and the model's description (its ``repr``).
 It never holds pickled objects and is read with ``allow_pickle=False``, so
 loading a checkpoint cannot run code. Saving writes a temporary file in the

@@ -10,7 +10,7 @@ Two sources of MNIST (LeCun, Cortes and Burges), both returned as
   (60,000 + 10,000 digits), gzipped or not, read by `read_idx`.
 
 See ``data/README.md`` for provenance, licence and the split. Taught in
-notebooks/07_training_on_mnist.ipynb.
+notebooks/07_training_a_cnn.ipynb.
 """
 
 import gzip
@@ -256,7 +256,7 @@ def load_mnist(source="subset", split="train", dtype=None, normalize=False):
 
     Notes
     -----
-    Taught in notebooks/07_training_on_mnist.ipynb.
+    Taught in notebooks/07_training_a_cnn.ipynb.
 
     Examples
     --------
@@ -386,7 +386,7 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None,
 
     Notes
     -----
-    Taught in notebooks/07_training_on_mnist.ipynb.
+    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     func = "iterate_minibatches"
     if not isinstance(batch_size, Integral) or isinstance(batch_size, bool):

@@ -23,6 +23,11 @@ REQUIREMENTS = [
     ("ipykernel", (6, 0), "runs the notebook code"),
 ]
 INSTALL = "pip install -r requirements.txt  (from the repository root)"
+# (distribution, first bad major version, why): known to break the course
+TOO_NEW = [
+    ("ipykernel", 7, "ipykernel 7 can hang on a cell until it is restarted "
+     "(ipython/ipykernel#1554)"),
+]
 
 
 def _version_tuple(text):
@@ -62,6 +67,12 @@ def check_environment():
                         "" if sys.version_info >= (3, 10)
                         else "Python 3.10 or newer is needed"))
     checks.extend(_check_package(n, m) for n, m, _ in REQUIREMENTS)
+    for i, c in enumerate(checks):
+        for name, major, why in TOO_NEW:
+            if c.name == name and c.ok and _version_tuple(c.found)[0] >= major:
+                checks[i] = c._replace(ok=False, fix=(
+                    f"{why}: pip install '{name}<{major}', then restart "
+                    "the kernel"))
     ipyw = {c.name: c for c in checks}
     a, b = ipyw["ipywidgets"], ipyw["jupyterlab_widgets"]
     if a.ok and b.ok and _version_tuple(a.found)[0] - 5 != _version_tuple(

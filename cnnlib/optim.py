@@ -7,7 +7,7 @@ An optimizer updates parameters in place from their gradients::
     opt.step(model)            # or opt.step(params_dict, grads_dict)
 
 Its state (velocities, moments) is keyed by the parameter names of
-`cnnlib.layers.Sequential.params` (``'0.w'``, ...). A schedule is a function
+`cnnlib.model.Sequential.params` (``'0.w'``, ...). A schedule is a function
 ``lr = schedule(t)`` of the epochs done so far ``t`` (a float: 2.5 is half
 way through the third epoch); `cnnlib.train.fit` sets ``opt.lr`` from it
 before every step.

@@ -18,6 +18,9 @@ Conventions
   sends its gradient to its top-left element.
 - Average pooling counts padded zeros in the average: the divisor is always
   KH*KW (PyTorch's default ``count_include_pad=True``).
+- Memory layout: the fast versions store ``out`` and ``dx`` like ``x``. If x
+  is an NCHW-shaped view of channels-last memory (as a conv returns), so are
+  they; indexing is NCHW either way.
 
 Taught in notebooks/05_pooling_and_downsampling.ipynb and
 notebooks/06_backpropagation.ipynb (backward).
@@ -76,11 +79,39 @@ def _check_result(out, x, func):
         check_finite(x, "x", func)
 
 
-def _pad(x, p, value):
+def _channels_last(a):
+    """True if a (N, C, H, W) is a view of (N, H, W, C) memory, as after a conv.
+
+    Pooling then works and answers in that layout: mixing layouts in one
+    elementwise operation (here, or in the ReLU next to it) is several times
+    slower than either layout alone.
+    """
+    return not a.flags.c_contiguous and a.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+def _empty(shape, dtype, channels_last):
+    """Uninitialised (N, C, H, W) array, stored channels-last if asked."""
+    if not channels_last:
+        return np.empty(shape, dtype=dtype)
+    N, C, H, W = shape
+    return np.empty((N, H, W, C), dtype=dtype).transpose(0, 3, 1, 2)
+
+
+def _like(a, channels_last):
+    """a in the given memory layout (no copy if it is already)."""
+    if _channels_last(a) == channels_last:
+        return a
+    out = _empty(a.shape, a.dtype, channels_last)
+    out[...] = a  # one transposing copy instead of several mixed operations
+    return out
+
+
+def _pad(x, p, value, channels_last):
     if p == (0, 0):
         return x
     N, C, H, W = x.shape
-    xp = np.full((N, C, H + 2 * p[0], W + 2 * p[1]), value, dtype=x.dtype)
+    xp = _empty((N, C, H + 2 * p[0], W + 2 * p[1]), x.dtype, channels_last)
+    xp.fill(value)
     xp[:, :, p[0] : p[0] + H, p[1] : p[1] + W] = x
     return xp
 
@@ -88,7 +119,8 @@ def _pad(x, p, value):
 def _unpad(dxp, p, shape):
     if p == (0, 0):
         return dxp
-    return dxp[:, :, p[0] : p[0] + shape[2], p[1] : p[1] + shape[3]].copy()
+    # order="K" keeps the memory layout of dxp (NCHW or channels-last).
+    return dxp[:, :, p[0] : p[0] + shape[2], p[1] : p[1] + shape[3]].copy(order="K")
 
 
 def _windows(a, k, s, o):
@@ -105,7 +137,7 @@ def _windows(a, k, s, o):
             ]
 
 
-def _grad_buffer(shape, k, s, p, o, dtype):
+def _grad_buffer(shape, k, s, p, o, dtype, channels_last):
     """The padded dx, zeroed where the slice writes will not reach.
 
     When the windows tile the input exactly (stride == size), every covered
@@ -113,10 +145,10 @@ def _grad_buffer(shape, k, s, p, o, dtype):
     need zeros; otherwise start from all zeros and add.
     """
     N, C, H, W = shape
-    padded = (N, C, H + 2 * p[0], W + 2 * p[1])
+    dxp = _empty((N, C, H + 2 * p[0], W + 2 * p[1]), dtype, channels_last)
     if s != k:
-        return np.zeros(padded, dtype=dtype)
-    dxp = np.empty(padded, dtype=dtype)
+        dxp.fill(0)
+        return dxp
     dxp[:, :, o[0] * k[0] :, :] = 0
     dxp[:, :, :, o[1] * k[1] :] = 0
     return dxp
@@ -162,12 +194,13 @@ def maxpool2d_forward(x, size=2, stride=None, padding=0):
     """
     func = "maxpool2d_forward"
     k, s, p, o = _params(x, size, stride, padding, func, finite=False)
-    win = _windows(_pad(x, p, -np.inf), k, s, o)
+    last = _channels_last(x)  # out, arg and later dx keep the layout of x
+    win = _windows(_pad(x, p, -np.inf, last), k, s, o)
     _, first = next(win)
-    out = first.copy()
+    out = first.copy(order="K")
     # arg[n, c, r, q] = row-major index of the winning offset in its window.
     itype = np.uint8 if k[0] * k[1] <= 256 else np.int32
-    arg = np.zeros(out.shape, dtype=itype)
+    arg = np.zeros_like(out, dtype=itype)
     for idx, view in win:
         # Strict '>' keeps the earlier offset on ties: the first max wins.
         better = view > out
@@ -178,7 +211,7 @@ def maxpool2d_forward(x, size=2, stride=None, padding=0):
         arg += step
         np.maximum(out, view, out=out)
     _check_result(out, x, func)
-    return out, (arg, k, s, p, x.shape, x.dtype)
+    return out, (arg, k, s, p, x.shape, x.dtype, last)
 
 
 def maxpool2d_backward(dout, cache):
@@ -200,10 +233,11 @@ def maxpool2d_backward(dout, cache):
     One strided slice-add per window offset: overlap-safe, no loop over
     samples or pixels. Taught in notebooks/06_backpropagation.ipynb.
     """
-    arg, k, s, p, shape, dtype = cache
+    arg, k, s, p, shape, dtype, last = cache
     check_dout(dout, arg.shape, dtype, "maxpool2d_backward")
     o = arg.shape[2:]
-    dxp = _grad_buffer(shape, k, s, p, o, dtype)
+    dout = _like(dout, last)
+    dxp = _grad_buffer(shape, k, s, p, o, dtype, last)
     overlap = s[0] < k[0] or s[1] < k[1]
     for idx, dst in _windows(dxp, k, s, o):
         if overlap:  # a pixel may win several windows: add
@@ -247,14 +281,15 @@ def avgpool2d_forward(x, size=2, stride=None, padding=0):
     """
     func = "avgpool2d_forward"
     k, s, p, o = _params(x, size, stride, padding, func, finite=False)
-    win = _windows(_pad(x, p, 0), k, s, o)
+    last = _channels_last(x)  # out and later dx keep the layout of x
+    win = _windows(_pad(x, p, 0, last), k, s, o)
     _, first = next(win)
-    out = first.copy()
+    out = first.copy(order="K")
     for _, view in win:
         out += view
     out /= k[0] * k[1]
     _check_result(out, x, func)
-    return out, (k, s, p, x.shape, x.dtype, out.shape)
+    return out, (k, s, p, x.shape, x.dtype, out.shape, last)
 
 
 def avgpool2d_backward(dout, cache):
@@ -274,11 +309,11 @@ def avgpool2d_backward(dout, cache):
     -----
     Taught in notebooks/06_backpropagation.ipynb.
     """
-    k, s, p, shape, dtype, out_shape = cache
+    k, s, p, shape, dtype, out_shape, last = cache
     check_dout(dout, out_shape, dtype, "avgpool2d_backward")
     o = out_shape[2:]
-    dxp = _grad_buffer(shape, k, s, p, o, dtype)
-    share = dout / (k[0] * k[1])
+    dxp = _grad_buffer(shape, k, s, p, o, dtype, last)
+    share = _like(dout / (k[0] * k[1]), last)
     overlap = s[0] < k[0] or s[1] < k[1]
     for _, dst in _windows(dxp, k, s, o):
         if overlap:

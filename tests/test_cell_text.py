@@ -1,4 +1,4 @@
-"""Tests for cnnlib.cell_text (many labels drawn as one artist)."""
+"""Tests for cnnlib.plotting.cell_text (many labels drawn as one artist)."""
 
 import io
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnlib.cell_text import CellText, draw_cell_text, draw_title
+from cnnlib.plotting.cell_text import CellText, draw_cell_text, draw_title
 
 matplotlib.use("Agg")
 

@@ -8,7 +8,7 @@ import pytest
 
 import cnnlib.checkpoint as ckpt
 from cnnlib.checkpoint import is_checkpoint, load, save
-from cnnlib.layers import lenet5, tiny_cnn
+from cnnlib.model import lenet5, tiny_cnn
 
 
 def test_round_trip_is_exact(tmp_path):

@@ -34,7 +34,7 @@ TOOL = ROOT / "tools" / "make_student.py"
 TEACHING = ROOT / "TEACHING.md"
 COURSE = [f"{i:02d}" for i in range(1, 8)]  # notebooks that must grade
 MIN_EXERCISES = 2
-TIMEOUT = 300  # seconds per cell; training cells are the slow ones
+TIMEOUT = 180  # seconds per cell; the longest (training) takes well under
 
 
 def load_tool():

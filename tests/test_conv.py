@@ -288,3 +288,59 @@ def test_im2col_rejects_bad_input():
         im2col(np.zeros((3, 3)), 2)
     with pytest.raises(ValueError, match="im2col: kernel"):
         im2col(np.zeros((1, 1, 3, 3)), 0)
+
+
+def _channels_last_view(a):
+    """a's values as an NCHW-shaped view of channels-last memory."""
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+@both_paths
+def test_any_memory_layout_of_x_and_dout(short_run, monkeypatch):
+    # In a network x and dout arrive NCHW or as channels-last views (from a
+    # conv, a pool or a ReLU); the numbers must not depend on the layout.
+    monkeypatch.setattr(cnnlib.conv, "_SHORT_RUN", short_run)
+    rng = np.random.default_rng(21)
+    for trial in range(60):
+        x, w, b, cfg = random_config(rng)
+        out_n, cache_n = conv2d_forward_naive(x, w, b, **cfg)
+        dout = rng.standard_normal(out_n.shape)
+        dx_n, dw_n, db_n = conv2d_backward_naive(dout, cache_n)
+        xl = _channels_last_view(x) if trial % 2 else x
+        dl = _channels_last_view(dout) if trial % 4 < 2 else dout
+        msg = f"trial {trial}: x{x.shape} w{w.shape} {cfg} x_last={trial % 2}"
+        out, cache = conv2d_forward(xl, w, b, **cfg)
+        assert rel_error(out, out_n) < 1e-9, msg
+        dx, dw, db = conv2d_backward(dl, cache)
+        assert rel_error(dx, dx_n) < 1e-9, msg
+        assert rel_error(dw, dw_n) < 1e-9, msg
+        if b is not None:
+            assert rel_error(db, db_n) < 1e-9, msg
+
+
+def test_conv_pool_conv_chain_in_channels_last():
+    # conv (channels-last out) -> max pool (keeps that layout) -> conv, and
+    # back: the fast chain must equal the loop chain.
+    from cnnlib.pool import (maxpool2d_backward, maxpool2d_backward_naive,
+                             maxpool2d_forward, maxpool2d_forward_naive)
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal((2, 12, 10, 10))
+    w1, b1 = rng.standard_normal((16, 12, 3, 3)), rng.standard_normal(16)
+    w2, b2 = rng.standard_normal((4, 16, 3, 3)), rng.standard_normal(4)
+    results = []
+    for conv_f, conv_b, pool_f, pool_b in (
+            (conv2d_forward, conv2d_backward, maxpool2d_forward,
+             maxpool2d_backward),
+            (conv2d_forward_naive, conv2d_backward_naive,
+             maxpool2d_forward_naive, maxpool2d_backward_naive)):
+        h1, c1 = conv_f(x, w1, b1, padding=1)
+        h2, c2 = pool_f(h1, 2)
+        h3, c3 = conv_f(h2, w2, b2)
+        dh2, dw2, _ = conv_b(np.ones_like(h3), c3)
+        dx, dw1, _ = conv_b(pool_b(dh2, c2), c1)
+        results.append((h3, dw2, dx, dw1))
+        if conv_f is conv2d_forward:  # the layout really is channels-last
+            assert not h2.flags.c_contiguous
+            assert h2.transpose(0, 2, 3, 1).flags.c_contiguous
+    for fast, naive in zip(*results):
+        assert rel_error(fast, naive) < 1e-9

@@ -25,3 +25,10 @@ def test_a_missing_or_old_package_gets_one_fix(monkeypatch, capsys):
 
 def test_report_of_good_checks():
     assert report([Check("numpy", "2.0", True, "")]) is True
+
+
+def test_a_known_bad_version_is_flagged(monkeypatch):
+    monkeypatch.setattr(environment, "TOO_NEW", [("numpy", 1, "numpy hangs")])
+    checks = {c.name: c for c in check_environment()}
+    assert not checks["numpy"].ok
+    assert "pip install 'numpy<1'" in checks["numpy"].fix

@@ -78,7 +78,7 @@ def make_course(root, notebooks, sockets):
         f"c.CourseDirectory.root = {str(root.resolve())!r}\n"
         f"c.CourseDirectory.course_id = {COURSE_ID!r}\n"
         "# training cells take longer than nbgrader's default 30 s\n"
-        "c.Execute.timeout = 300\n"
+        "c.Execute.timeout = 180\n"
         "# Unix sockets, not TCP ports, so kernels started at the same time\n"
         "# by parallel runs cannot race for a port\n"
         "c.KernelManager.transport = 'ipc'\n"

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from cnnlib.layers import Linear, Sequential
+from cnnlib.layers import Linear
+from cnnlib.model import Sequential
 from cnnlib.optim import SGD, Adam, constant, cosine, step_decay
 
 

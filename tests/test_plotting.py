@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnlib.cell_text import CellText
+from cnnlib.plotting.cell_text import CellText
 from cnnlib.plotting import (
     axis_numbers,
     SIGNED_CMAP,

@@ -92,6 +92,49 @@ def test_fast_matches_naive_random_configs(kind):
         assert rel_error(dx, dx_n) < 1e-10, msg
 
 
+def _layout(a, channels_last):
+    """Same values as a (N, C, H, W), stored NCHW or channels-last."""
+    if not channels_last:
+        return np.ascontiguousarray(a)
+    return np.ascontiguousarray(a.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+
+
+def _is_channels_last(a):
+    return a.transpose(0, 2, 3, 1).flags.c_contiguous
+
+
+@pytest.mark.parametrize("kind", ["max", "avg"])
+def test_channels_last_inputs_match_naive_and_keep_layout(kind):
+    # After a conv, x is an NCHW-shaped view of channels-last memory, and
+    # dout may come in either layout; results must not depend on it, and
+    # out / dx must be stored like x (so ReLU never mixes layouts).
+    rng = np.random.default_rng(11 if kind == "max" else 12)
+    fast, naive = (MAX, MAX_NAIVE) if kind == "max" else (AVG, AVG_NAIVE)
+    for trial in range(120):
+        shape, kw = random_config(rng)
+        shape = (shape[0], max(shape[1], 2)) + shape[2:]  # C=1 is both layouts
+        x = rng.standard_normal(shape)
+        if trial % 3 == 0:
+            x = rng.integers(0, 3, size=shape).astype(np.float64)
+        x_last, dout_last = trial % 2 == 0, trial % 4 < 2
+        xl = _layout(x, x_last)
+        msg = f"trial {trial}: {kind} x{shape} {kw} x_last={x_last} " \
+              f"dout_last={dout_last}"
+        out, cache = fast[0](xl, **kw)
+        out_n, cache_n = naive[0](x, **kw)
+        assert rel_error(out, out_n) < 1e-10, msg
+        assert out.flags.c_contiguous or _is_channels_last(out), msg
+        if out.shape[1] > 1 and out.shape[2] * out.shape[3] > 1:
+            assert _is_channels_last(out) == x_last, msg
+        dout = rng.standard_normal(out.shape)
+        dx = fast[1](_layout(dout, dout_last), cache)
+        assert dx.shape == x.shape, msg
+        assert rel_error(dx, naive[1](dout, cache_n)) < 1e-10, msg
+        if shape[2] * shape[3] > 1:  # else both layouts are the same
+            assert _is_channels_last(dx) == x_last, msg
+            assert dx.flags.c_contiguous == (not x_last), msg
+
+
 # ------------------------------------------------------------- gradients
 
 

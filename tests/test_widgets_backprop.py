@@ -83,7 +83,16 @@ def test_render_returns_figure(layer):
     x = np.random.default_rng(2).random((8, 8))
     fig = render_backprop_route(x, layer, 1, 1, 3, 2)
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == (4 if layer == "conv" else 3)
+    assert len(fig.axes) == (5 if layer == "conv" else 3)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert ("kernel w" in titles) == (layer == "conv"), titles
+
+
+def test_render_all_outputs_title_names_the_output():
+    x5 = np.zeros((5, 5))
+    x5[2, 2] = 9.0
+    fig = render_backprop_route(x5, "max pool", size=3, stride=1, all_outputs=True)
+    assert fig.axes[1].get_title() == "output (all 9); dout = 1 everywhere"
 
 
 def test_explorer_builds():

@@ -4,7 +4,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from cnnlib.cell_text import CellText
+from cnnlib.plotting.cell_text import CellText
 from cnnlib.widgets.canvas import colour_bar, place_image, place_values
 
 matplotlib.use("Agg")

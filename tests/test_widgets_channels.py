@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnlib.cell_text import CellText
+from cnnlib.plotting.cell_text import CellText
 from cnnlib.conv import conv2d_forward_naive, correlate2d
 from cnnlib.widgets.channels import (
     FILTERS_2D,
     LAYER1,
+    CORNER_BIAS,
     LAYER2,
     explore_channels,
     layer1_maps,
@@ -67,15 +68,19 @@ def test_option_two_is_a_conv_layer_summing_option_one(seed):
         assert np.allclose(out[j], parts + b[j]), seed
 
 
-def test_corner_filter_fires_at_corners_only():
-    img = square_image(16, 4, 11)
-    out = option_two(layer1_maps(img))[0]
-    # zero along the middle of every edge, largest magnitude at the corners
-    for r, c in [(4, 8), (11, 8), (8, 4), (8, 11), (8, 8)]:
-        assert out[r, c] == pytest.approx(0.0), (r, c)
-    assert out[4, 4] == out.max() > 0
-    assert out[11, 11] == out.max()
-    assert out[4, 11] == out[11, 4] == out.min() < 0
+def test_corner_filter_fires_at_top_left_corner_only():
+    for size, lo, hi in [(16, 4, 11), (20, 3, 15), (12, 2, 9)]:
+        img = square_image(size, lo, hi)
+        maps = layer1_maps(img)
+        out = option_two(maps)[0]
+        # each edge map alone: the edge (3) beats the corner (2)
+        assert maps[0].max() == maps[1].max() == 3 > maps[0][lo, lo]
+        kept = np.argwhere(np.maximum(out + CORNER_BIAS, 0) > 0)
+        assert kept.tolist() == [[lo, lo]], (size, lo, hi, kept)
+        # no option-one map has its maximum at that corner alone
+        every = option_one(maps).reshape(-1, size, size)
+        for m in np.concatenate([every, -every]):
+            assert np.argwhere(m == m.max()).tolist() != [[lo, lo]], (size, lo)
 
 
 @pytest.mark.parametrize("option", ["one", "two"])

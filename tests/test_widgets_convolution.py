@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnlib.cell_text import CellText
+from cnnlib.plotting.cell_text import CellText
 from cnnlib.conv import correlate2d
 from cnnlib.shapes import conv_output_size
 from cnnlib.widgets.convolution import (
@@ -123,7 +123,12 @@ def test_render_conv_arithmetic_names_dropped_rows():
     text = all_text(fig)
     assert "remainder 1" in text and "[7]" in text, text
     fig = render_conv_arithmetic(size=7, kernel=3, stride=2, padding=0)
-    assert "nothing is dropped" in all_text(fig)
+    assert "the floor drops nothing" in all_text(fig)
+    # dilation leaves rows between taps: skipped, not dropped
+    text = all_text(render_conv_arithmetic(size=9, kernel=3, stride=3,
+                                           padding=1, dilation=2))
+    assert "drops nothing" in text and "skipped between taps" in text, text
+    assert "dropped by the floor" not in text, text
 
 
 def test_render_conv_arithmetic_impossible_is_a_message():

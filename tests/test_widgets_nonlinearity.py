@@ -81,7 +81,8 @@ def test_render_collapse_returns_figure(relu):
     rng = np.random.default_rng(4)
     fig = render_collapse(rng.random((28, 28)), "blur", "sharpen", relu=relu)
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == 1
+    # One axes holds the eight tiles; each row adds a shared colour bar.
+    assert len(fig.axes) == 3
 
 
 @pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
@@ -89,7 +90,7 @@ def test_render_activation_returns_figure(activation):
     rng = np.random.default_rng(5)
     fig = render_activation(rng.random((28, 28)), "vertical edge", activation)
     assert isinstance(fig, Figure)
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 4  # maps, colour bar, histogram, curves
 
 
 def test_render_activation_bad_name():

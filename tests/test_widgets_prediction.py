@@ -241,6 +241,8 @@ def test_explorer_builds_and_reacts():
     assert index.max == 4
     index.value = 3
     assert model.calls > calls
+    # Labels like "move \u2192" must never be cut off ("move ri...").
+    assert all(s.style.description_width == "initial" for s in sliders)
 
 
 # ------------------------------------------- plotting helpers used by notebook 07
@@ -280,7 +282,11 @@ def test_plotting_helpers_for_notebook_07():
     outs = [x[0], rng.normal(size=(6, 28, 28)), rng.normal(size=(16, 5, 5)),
             rng.normal(size=120), probs[0]]
     fig = show_layer_outputs(outs, list("abcde"), fig=Figure())
-    assert len(fig.axes) == 5
+    assert len(fig.axes) == 5 + 3  # plus one colour bar per image panel
+    fig = show_layer_outputs(outs, list("abcde"), fig=Figure(), max_cols=2)
+    maps = [a for a in fig.axes if a.images]
+    top = [a.get_position().y0 for a in maps]
+    assert top[0] == pytest.approx(top[1]) and top[2] < top[0] - 0.1, top
 
     with pytest.raises(ValueError, match="show_probabilities: probs"):
         show_probabilities(probs, ax=Figure().subplots())
@@ -295,7 +301,8 @@ def test_plotting_helpers_for_notebook_07():
 
 
 def test_class_probabilities_runs_cnnlib_models_in_eval_mode():
-    from cnnlib.layers import Dropout, Flatten, Linear, Sequential
+    from cnnlib.layers import Dropout, Flatten, Linear
+    from cnnlib.model import Sequential
 
     rng = np.random.default_rng(12)
     x = blob_digits(rng, n=4)

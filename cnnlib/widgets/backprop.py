@@ -121,7 +121,7 @@ def _numbers(ax, a, cells):
     fmt = _fmt(a)
     for i, j in cells:
         ax.text(j, i, fmt.format(a[i, j] + 0.0), ha="center", va="center",
-                fontsize=8, color="C1", weight="bold")
+                fontsize=7, color="C1", weight="bold")
 
 
 def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
@@ -135,9 +135,10 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
     Returns
     -------
     matplotlib.figure.Figure
-        Input x with the chosen cell's window outlined, the output with the
-        chosen cell outlined, dx (the gradient each input receives; for a
-        conv a copy of the kernel), and for a conv dW (the input window).
+        Input x with the chosen cell's window outlined, for a conv the
+        kernel w, the output with the chosen cell outlined, dx (the gradient
+        each input receives; for a conv a copy of the kernel), and for a conv
+        dW (the input window).
 
     Notes
     -----
@@ -146,11 +147,19 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
     r = route_gradient(x, layer, row, col, size, stride, kernel, all_outputs)
     x = np.asarray(x, dtype=np.float64)
     conv = layer == "conv"
-    n = 4 if conv else 3
+    n = 5 if conv else 3
     fig = Figure(figsize=(2.3 * n, 2.7), dpi=80)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8,
                         wspace=0.08)
-    axes = fig.subplots(1, n)
+    axes = list(fig.subplots(1, n))
+    if conv:
+        # The kernel gets its own panel after the input; the rest shift.
+        show_values(r["w"], ax=axes[1], fontsize=8, fmt=_fmt(r["w"]),
+                    signed=bool((r["w"] < 0).any()), title="kernel w")
+        del axes[1]
+    # Four-character numbers ("0.11") overlap in cells of grids wider than
+    # six at 8 pt; 6 pt fits them.
+    small = 6 if max(x.shape) > 6 else 8
     one = [] if all_outputs else [(row, col, 1, 1, "C1")]
     win = [] if all_outputs else [(*_window((row, col), size, stride), "C1")]
     # Every number is a text artist, the slow part of a redraw: on maps
@@ -158,24 +167,28 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
     # and the cells that receive gradient).
     every = x.size <= 36 or all_outputs
     show_values(x, ax=axes[0], title="input x", boxes=win,
-                fontsize=8 if every else None, fmt=_fmt(x))
+                fontsize=small if every else None, fmt=_fmt(x))
     if not every:
         i0, j0, h, w = _window((row, col), size, stride)
         cells = [(i, j) for i in range(i0, i0 + h) for j in range(j0, j0 + w)]
         _numbers(axes[0], x, cells)
-    which = "every cell" if all_outputs else f"cell ({row}, {col})"
     few = r["out"].size <= 16 or every
+    if not all_outputs:
+        title = f"output, dout = 1 at cell ({row}, {col})"
+    elif np.all(r["out"] == r["out"].flat[0]):
+        v = _fmt(r["out"]).format(r["out"].flat[0])
+        title = f"output (all {v}); dout = 1 everywhere"
+    else:
+        title = "output; dout = 1 everywhere"
     show_values(r["out"], ax=axes[1], boxes=one, fmt=_fmt(r["out"]),
-                fontsize=8 if few else None, title=f"output, dout = 1 at {which}")
+                fontsize=small if few else None, title=title)
     if not few:
         _numbers(axes[1], r["out"], [(row, col)])
     dx = r["dx"] if every else np.where(r["dx"] != 0, r["dx"], np.nan)
-    show_values(dx, ax=axes[2], boxes=win, fontsize=8, fmt=_fmt(r["dx"]),
+    show_values(dx, ax=axes[2], boxes=win, fontsize=small, fmt=_fmt(r["dx"]),
                 signed=bool((r["dx"] < 0).any()),
                 title="dx" if every else "dx (blank: 0)")
     if conv:
-        # dx already shows the kernel (one copy under the window), so the
-        # kernel needs no panel of its own.
         show_values(r["dw"], ax=axes[3], fontsize=8, fmt=_fmt(r["dw"]),
                     title="dW" if all_outputs else "dW = the input window")
     got = int(np.count_nonzero(r["dx"]))
@@ -195,7 +208,8 @@ def explore_backprop_route(x):
 
     return explorer(
         lambda **v: render_backprop_route(x, **v),
-        {"layer": w.ToggleButtons(options=list(LAYERS), value="max pool"),
+        {"layer": w.ToggleButtons(options=list(LAYERS), value="max pool",
+                                  style={"button_width": "80px"}),
          "size": w.IntSlider(value=2, min=1, max=4, description="window"),
          "stride": w.IntSlider(value=2, min=1, max=3, description="stride"),
          "row": w.IntSlider(value=0, min=0, max=7, description="out row"),

@@ -4,7 +4,7 @@ Making an axes (with its ticks) and drawing a `Text` are the slow parts of
 a Matplotlib figure: a figure of many panels takes longer than the 0.1 s a
 slider allows. These helpers put images, number grids and a colour bar at
 chosen places on a single axes (usually with ``ax.set_axis_off()``), with
-text as outlines (`cnnlib.cell_text`). Set the axes limits to the whole
+text as outlines (`cnnlib.plotting.cell_text`). Set the axes limits to the whole
 layout at the end: ``ax.set_xlim(x0, x1); ax.set_ylim(y1, y0)`` (y down).
 
 Taught in notebooks/03_channels_and_feature_maps.ipynb (the channels
@@ -14,7 +14,7 @@ explorer).
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ..cell_text import draw_cell_text
+from ..plotting.cell_text import draw_cell_text
 from ..plotting import SIGNED_CMAP, mosaic, symmetric_limit
 
 __all__ = ["place_image", "place_values", "colour_bar"]

@@ -8,8 +8,9 @@ to apply layer 2:
 - option two (what CNNs do): 8 filters of shape (4, 3, 3), each spanning all
   4 input maps and summing over them, giving 8 maps that mix all inputs.
 
-A vertical-edge map and a horizontal-edge map added together peak where
-both edges meet: a corner detector, which option one can never build.
+A left-edge map and a top-edge map added together peak where both edges
+meet: with a bias and a ReLU, a corner detector. Option one's maps each
+read one map, so none can ask "a left edge AND a top edge here".
 
 Taught in notebooks/03_channels_and_feature_maps.ipynb.
 """
@@ -17,7 +18,7 @@ Taught in notebooks/03_channels_and_feature_maps.ipynb.
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..cell_text import draw_cell_text
+from ..plotting.cell_text import draw_cell_text
 from ..conv import conv2d_forward
 from ..plotting import mosaic, symmetric_limit
 from .base import explorer
@@ -28,6 +29,7 @@ __all__ = [
     "LAYER1_NAMES",
     "LAYER2",
     "LAYER2_NAMES",
+    "CORNER_BIAS",
     "FILTERS_2D",
     "FILTERS_2D_NAMES",
     "square_image",
@@ -55,14 +57,17 @@ LAYER1_NAMES = ("left edges", "top edges", "diagonal", "blur")
 def _layer2():
     """8 filters of shape (4, 3, 3): four hand-made, four random."""
     w = np.zeros((8, 4, 3, 3))
+    # "left edge AND top edge": the centre of the left-edge map plus the
+    # centre of the top-edge map. Each map alone is 3 along its whole edge
+    # and only 2 at the corner; the sum is 3 along the edges and 4 at the
+    # top-left corner only, so a bias of -3 and a ReLU keep just the corner
+    # (CORNER_BIAS, applied in the notebook: ReLU is taught in 04).
+    w[0, 0], w[0, 1] = _CENTRE, _CENTRE
     # "an edge starts here": on the left-edge map, edge below minus edge
     # above; on the top-edge map, edge to the right minus edge to the left.
-    # Along a straight edge the two halves cancel; only where a vertical
-    # and a horizontal edge meet do both maps add up: a corner detector.
     down = np.array([[0, -1, 0], [0, 0, 0], [0, 1, 0]], dtype=np.float64)
-    w[0, 0], w[0, 1] = down, down.T
-    w[1, 0], w[1, 1] = down, -down.T
-    w[2, 0], w[2, 1] = _CENTRE, _CENTRE  # both edge maps simply added
+    w[1, 0], w[1, 1] = down, down.T
+    w[2, 0], w[2, 1] = down, -down.T
     w[3, 0] = _CENTRE                    # one map only: option one inside two
     rng = np.random.default_rng(3)
     w[4:] = np.round(rng.normal(size=(4, 4, 3, 3)), 1) / 3
@@ -70,9 +75,11 @@ def _layer2():
 
 
 LAYER2 = _layer2()
-LAYER2_NAMES = ("corner", "corner, other diagonal", "both edges added",
+LAYER2_NAMES = ("left + top edge", "edge ends", "edge ends, other sign",
                 "copy of map 0", "random 1", "random 2", "random 3",
                 "random 4")
+# Bias that turns filter 0 into a top-left corner detector (after a ReLU).
+CORNER_BIAS = -3.0
 
 # Option one's 2-D filters (8, 3, 3): one 2-D kernel each, no channel axis.
 FILTERS_2D = np.stack([_CENTRE, _BLUR, _V, _H, _DIAG, -_V, -_H,
@@ -226,8 +233,12 @@ def render_channels(option="two", filter_index=0, image=None):
     # and the width left by the colour bar
     tiles = mosaic(all_maps, ncols=ncols, pad=1)
     width = 5 * slot - gap + 1.0
-    s4 = min((width - 10) / tiles.shape[1], 26 / tiles.shape[0])
-    y4 = y3 + h + 4.0
+    # row labels (option one: which input map) need room on the left
+    left = 9.0 if option == "one" else 0.0
+    s4 = (width - 6 - left) / tiles.shape[1]
+    lab = 2.4  # height of a line of small labels, in map cells
+    y4 = y3 + h + 4.0 + 2 * lab
+    x4 = left
     height = y4 + tiles.shape[0] * s4 + 0.5
     # everything on ONE axes, placed in data units (a cell of a map is one
     # unit), all text as outlines (cell_text): axes, ticks and Text artists
@@ -256,11 +267,22 @@ def render_channels(option="two", filter_index=0, image=None):
     if option == "one":
         draw_cell_text(top, [4 * slot + (w - 1) / 2], [y3 + h / 2],
                        ["4 separate\noutput maps,\nnever added"])
-    x4 = (width - 10 - tiles.shape[1] * s4) / 2
     v = symmetric_limit(all_maps)
+    cell = (h + 1) * s4  # one tile (map + pad) in data units
     place_image(top, tiles, x4, y4, s4, vmax=v)
-    draw_cell_text(top, [x4 + tiles.shape[1] * s4 / 2], [y4 - 0.4], [what],
+    draw_cell_text(top, [x4 + tiles.shape[1] * s4 / 2], [y4 - 1.6 * lab],
+                   [what + ", one colour scale (bar at right)"],
                    fontsize=9, va="bottom")
+    cols = np.arange(ncols) * cell + x4 + (h - 1) * s4 / 2
+    col_names = FILTERS_2D_NAMES if option == "one" else LAYER2_NAMES
+    draw_cell_text(top, cols, np.full(ncols, y4 - 0.3),
+                   [n.replace(", ", ",\n").replace(" + ", " +\n")
+                    for n in col_names], fontsize=7, va="bottom")
+    if option == "one":
+        draw_cell_text(top, np.full(4, x4 - 0.8),
+                       y4 + (np.arange(4) + 0.45) * cell,
+                       [f"map {c}:\n{n}" for c, n in enumerate(LAYER1_NAMES)],
+                       fontsize=7, ha="right")
     colour_bar(top, x4 + tiles.shape[1] * s4 + 2, y4, tiles.shape[0] * s4, v)
     top.set_xlim(-0.5, width - 0.5)
     top.set_ylim(height, 0.0)

@@ -9,7 +9,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..cell_text import draw_cell_text, draw_title
+from ..plotting.cell_text import draw_cell_text, draw_title
 from ..local import layer_cost
 from ..plotting import SIGNED_CMAP
 from .base import explorer

@@ -15,7 +15,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..cell_text import draw_cell_text, draw_title
+from ..plotting.cell_text import draw_cell_text, draw_title
 from ..conv import correlate2d
 from ..plotting import axis_numbers, cell_lines, show_values, symmetric_limit
 from .base import explorer, message_figure
@@ -169,7 +169,7 @@ def axis_coverage(size, kernel, stride=1, padding=0, dilation=1):
     return used, n_out, (padded - span) % stride
 
 
-_ARITH_CMAP = ListedColormap(["#d9d9d9", "#c6dbef", "#fb6a4a"])
+_ARITH_CMAP = ListedColormap(["#d9d9d9", "#c6dbef", "#fdd49e", "#fb6a4a"])
 
 
 def render_conv_arithmetic(size=7, kernel=3, stride=2, padding=1, dilation=1):
@@ -184,7 +184,8 @@ def render_conv_arithmetic(size=7, kernel=3, stride=2, padding=1, dilation=1):
     -------
     fig : matplotlib Figure
         Left: the padded input (grey padding, blue input cells some window
-        uses, red input cells that no window reaches), the first window in
+        uses, orange input cells skipped between taps, red ones dropped by
+        the floor), the first window in
         orange with its taps, the last in green, a dot where each window
         starts. Right: the output grid. Settings where the kernel does not
         fit give a message figure (not an exception).
@@ -211,26 +212,37 @@ def render_conv_arithmetic(size=7, kernel=3, stride=2, padding=1, dilation=1):
              f"= {n_out}")
     real = np.zeros(padded, dtype=bool)
     real[padding:padding + size] = True
-    unused = [int(r) - padding for r in np.flatnonzero(real & ~used)]
+    # an input row no tap reaches is either *skipped* (between the taps of
+    # dilated / strided windows) or *dropped* (past the last window: the
+    # floor in the formula)
+    end = (n_out - 1) * stride + span  # first padded index past all windows
+    past = np.arange(padded) >= end
+    skipped = [int(r) - padding for r in np.flatnonzero(real & ~used & ~past)]
+    lost = [int(r) - padding for r in np.flatnonzero(real & past)]
     if dropped:
         note = (f"{num} is not a multiple of {stride}: remainder {dropped}, "
                 f"so the last {dropped} padded row(s)/column(s) are dropped "
                 "(floor).")
     else:
-        note = f"{num} is a multiple of {stride}: nothing is dropped."
-    if unused:
-        note += f"\nInput rows/columns no window uses (red): {unused}."
+        note = f"{num} is a multiple of {stride}: the floor drops nothing."
+    if lost:
+        note += f"\nInput rows/columns dropped by the floor (red): {lost}."
+    if skipped:
+        note += (f"\nInput rows/columns skipped between taps (orange): "
+                 f"{skipped}.")
 
-    # 0 padding, 1 input used, 2 input never reached
+    # 0 padding, 1 input used, 2 skipped between taps, 3 dropped by floor
     cat = np.zeros((padded, padded))
     inside = real[:, None] & real[None, :]
     cat[inside] = 1
-    cat[inside & ~(used[:, None] & used[None, :])] = 2
+    miss = inside & ~(used[:, None] & used[None, :])
+    cat[miss] = 2
+    cat[miss & (past[:, None] | past[None, :])] = 3
 
     fig = Figure(figsize=(8, 5), dpi=DPI)
     gs = fig.add_gridspec(1, 2, width_ratios=[max(padded, 4), max(n_out, 3)])
     ax = fig.add_subplot(gs[0])
-    ax.imshow(cat, cmap=_ARITH_CMAP, vmin=0, vmax=2, interpolation="nearest")
+    ax.imshow(cat, cmap=_ARITH_CMAP, vmin=0, vmax=3, interpolation="nearest")
     cell_lines(ax, padded, padded, color="white", linewidth=1)
     # labels and text as outlines (cell_text), not ticks and Text artists:
     # they were most of the drawing time

@@ -10,6 +10,8 @@ Taught in notebooks/04_relu_and_nonlinearity.ipynb.
 """
 
 import numpy as np
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
@@ -197,6 +199,16 @@ def _tile(ax, pos, img, title, cmap="RdBu_r", vmax=None):
     ax.text(x0 + 0.5, y0 - 0.04, title, ha="center", va="bottom", fontsize=9)
 
 
+def _row_colorbar(fig, rect, vmax):
+    """A colour bar for a signed scale [-vmax, vmax] in figure box ``rect``."""
+    bar = fig.colorbar(ScalarMappable(Normalize(-vmax, vmax), cmap="RdBu_r"),
+                       cax=fig.add_axes(rect))
+    bar.locator = MaxNLocator(5)
+    bar.update_ticks()
+    bar.ax.tick_params(labelsize=8)
+    return bar
+
+
 def render_collapse(image, k1="vertical edge", k2="horizontal edge",
                     relu=False):
     """Two stacked 3x3 convolutions vs the single equivalent 5x5 kernel.
@@ -220,18 +232,23 @@ def render_collapse(image, k1="vertical edge", k2="horizontal edge",
     Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
     r = collapse_outputs(image, k1, k2, relu)
-    fig = Figure(figsize=(7.8, 4.3), dpi=80)
+    fig = Figure(figsize=(8.4, 4.3), dpi=80)
     # One axes holding eight tiles: drawing cost grows with the number of
     # axes, and this figure is redrawn on every change.
-    ax = fig.add_axes((0.0, 0.0, 1.0, 0.92))
+    ax = fig.add_axes((0.0, 0.0, 0.92, 0.92))
     ax.axis("off")
     _tile(ax, (0, 0), _image(image, "render_collapse"), "input", cmap="gray")
-    _tile(ax, (1, 0), get_kernel(k1), "k1 (3x3)")
-    _tile(ax, (2, 0), get_kernel(k2), "k2 (3x3)")
-    _tile(ax, (3, 0), r["kernel"], "5x5 kernel = full conv of k1, k2")
-    scale = float(np.abs(r["stacked"]).max()) or 1.0
+    # Each row shares one signed colour scale, shown by the bar on its right.
+    kmax = max(float(np.abs(k).max()) for k in
+               (get_kernel(k1), get_kernel(k2), r["kernel"])) or 1.0
+    _tile(ax, (1, 0), get_kernel(k1), "k1 (3x3)", vmax=kmax)
+    _tile(ax, (2, 0), get_kernel(k2), "k2 (3x3)", vmax=kmax)
+    _tile(ax, (3, 0), r["kernel"], "5x5 kernel = full conv of k1, k2",
+          vmax=kmax)
+    scale = max(float(np.abs(r["stacked"]).max()),
+                float(np.abs(r["hidden"]).max())) or 1.0
     mid = "ReLU(conv(x, k1))" if relu else "conv(x, k1)"
-    _tile(ax, (0, 1), r["hidden"], mid)
+    _tile(ax, (0, 1), r["hidden"], mid, vmax=scale)
     _tile(ax, (1, 1), r["stacked"], f"conv({mid}, k2)", vmax=scale)
     _tile(ax, (2, 1), r["single"], "conv(x, 5x5 kernel)", vmax=scale)
     err = float(np.abs(r["diff"]).max())
@@ -239,6 +256,8 @@ def render_collapse(image, k1="vertical edge", k2="horizontal edge",
           vmax=scale)
     ax.set_xlim(-0.1, 4 * _STEP[0] - 0.1)
     ax.set_ylim(2 * _STEP[1] - 0.25, -0.25)
+    _row_colorbar(fig, (0.925, 0.52, 0.015, 0.33), kmax)
+    _row_colorbar(fig, (0.925, 0.06, 0.015, 0.33), scale)
     verdict = ("with the ReLU between them, the 5x5 kernel no longer matches"
                if relu and err > 1e-9 * scale else
                "two linear convolutions = one convolution")
@@ -302,12 +321,17 @@ def render_activation(image, kernel="vertical edge", activation="relu"):
     sub = fig.subplots(1, 3, gridspec_kw={"width_ratios": [2.2, 1.3, 1.3]})
     axes = [None, *sub]  # axes[1] holds both maps as tiles (cheaper to draw)
     scale = float(np.abs(z).max()) or 1.0
-    _tile(sub[0], (0, 0), z, "feature map z = conv(x, k)")
-    _tile(sub[0], (1, 0), a, f"{activation}(z)",
-          vmax=max(scale, float(np.abs(a).max())))
+    both = max(scale, float(np.abs(a).max()))
+    _tile(sub[0], (0, 0), z, "feature map z = conv(x, k)", vmax=both)
+    _tile(sub[0], (1, 0), a, f"{activation}(z)", vmax=both)
     sub[0].set_xlim(-0.05, _STEP[0] + 1.05)
     sub[0].set_ylim(1.05, -0.05)
     sub[0].axis("off")
+    bar = fig.colorbar(ScalarMappable(Normalize(-both, both), cmap="RdBu_r"),
+                       ax=sub[0], fraction=0.05, pad=0.02)
+    bar.locator = MaxNLocator(5)
+    bar.update_ticks()
+    bar.ax.tick_params(labelsize=8)
     # np.histogram + stairs: much cheaper to draw than ax.hist's patches.
     bins = np.linspace(-scale, scale, 41)
     hz, ha = np.histogram(z, bins)[0], np.histogram(a, bins)[0]

@@ -1,54 +1,21 @@
-"""Pictures for the notebooks: images, kernels with their numbers, feature
-maps, and tensors drawn as boxes. This module gathers them in one place;
-each lives in a module named for its concept:
+"""Figures of a trained classifier: class probabilities, digit grids, the
+confusion matrix and one example's path through the layers.
 
-- `cnnlib.plot_base`: colour conventions, `show_image`, `show_signed`;
-- `cnnlib.value_grids`: `show_values`, `show_kernel` (numbers in cells);
-- `cnnlib.feature_maps`: `mosaic`, `show_mosaic`, `show_maps`;
-- `cnnlib.tensor_boxes`: `show_tensor` (array shapes as 3-D boxes);
-- `cnnlib.cell_text`: many labels drawn as one fast artist.
-
-Every function draws on a Matplotlib axes and returns it (or the figure).
-Pass ``ax`` to draw into an existing figure; without it a new pyplot figure
-is made, so a notebook cell can call one function and then ``plt.show()``.
-Nothing here calls ``plt.show()`` or changes global style.
-
-Colour conventions kept in every notebook: grey for images and unsigned
-values, a zero-centred red/blue map (red positive, blue negative, white
-zero) with a colour bar for signed values such as kernels and feature maps.
+Taught in notebooks/07_training_a_cnn.ipynb.
 """
 
 import numpy as np
 
-from .feature_maps import mosaic, show_maps, show_mosaic
-from .plot_base import SIGNED_CMAP, show_image, show_signed, symmetric_limit
-from .plot_base import _axes, _bare  # noqa: F401  (used by helpers below)
-from .tensor_boxes import draw_box, show_tensor
-from .value_grids import axis_numbers, cell_lines, show_kernel, show_values
+from .base import SIGNED_CMAP, _axes, _bare, show_image, symmetric_limit
+from .feature_maps import mosaic
 
 __all__ = [
-    "SIGNED_CMAP",
-    "symmetric_limit",
-    "show_image",
-    "show_signed",
-    "show_values",
-    "cell_lines",
-    "axis_numbers",
-    "show_kernel",
-    "mosaic",
-    "show_mosaic",
-    "show_maps",
-    "draw_box",
-    "show_tensor",
+    "show_probabilities",
+    "show_digits",
+    "show_confusion_matrix",
+    "show_layer_outputs",
+    "show_digits_with_probabilities",
 ]
-
-
-# ---- more helpers below ----
-
-
-# -- notebook 07 (training): probabilities, digit grids, confusion matrix --
-
-__all__ += ["show_probabilities", "show_digits", "show_confusion_matrix"]
 
 
 def show_probabilities(probs, ax=None, true=None, title=None):
@@ -211,7 +178,6 @@ def show_confusion_matrix(cm, ax=None, title=None, fontsize=8):
     return ax
 
 
-__all__ += ["show_layer_outputs", "show_digits_with_probabilities"]
 
 
 def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
@@ -271,7 +237,7 @@ def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
         fig = plt.figure(figsize=(panel_size * ncols, panel_size * 1.25 * nrows))
     import matplotlib
 
-    grid = fig.add_gridspec(nrows, ncols, hspace=0.55, wspace=0.25)
+    grid = fig.add_gridspec(nrows, ncols, hspace=0.4, wspace=0.4)
     signed_cmap = matplotlib.colormaps[SIGNED_CMAP].with_extremes(bad="0.8")
     for k, (o, n) in enumerate(maps):
         ax = fig.add_subplot(grid[k // ncols, k % ncols])

@@ -6,7 +6,7 @@ Taught in notebooks/01_local_connectivity.ipynb.
 
 import numpy as np
 
-from .plot_base import _axes
+from .base import _axes
 
 __all__ = ["draw_box", "show_tensor"]
 
@@ -109,9 +109,9 @@ def show_tensor(shape, ax=None, names=None, title=None, color="#9ecae1",
             fontsize=8)
     ax.text(0.25 * bd + bw / 2, bh + 0.5 * bd + 0.05, f"{names[-1]}={w}",
             ha="center", va="bottom", fontsize=8)
-    if len(shape) == 3:
-        ax.text(bw + 0.25 * bd + 0.1, 0.25 * bd - 0.1, f"{names[-3]}={c}",
-                ha="left", va="top", fontsize=8)
+    # depth (the channel axis) labelled on the first box too
+    ax.text(bw + 0.25 * bd + 0.05, 0.25 * bd - 0.05, f"{names[-3]}={c}",
+            ha="left", va="top", fontsize=8)
     ax.set_xlim(-1.0, right + 0.2)
     ax.set_ylim(-0.7, bh + 0.5 * bd + 0.5)
     ax.set_aspect("equal")

@@ -9,7 +9,7 @@ Taught in notebooks/03_channels_and_feature_maps.ipynb.
 import numpy as np
 
 from .cell_text import draw_cell_text
-from .plot_base import SIGNED_CMAP, _axes, _bare, symmetric_limit
+from .base import SIGNED_CMAP, _axes, _bare, symmetric_limit
 
 __all__ = ["mosaic", "show_mosaic", "show_maps"]
 

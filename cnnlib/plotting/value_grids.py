@@ -2,7 +2,7 @@
 
 The hand-checkable pictures: inputs, kernels, products and outputs of a
 convolution. The numbers are drawn as one artist per grid
-(`cnnlib.cell_text`), which keeps the explorers that use them fast. Import
+(`cnnlib.plotting.cell_text`), which keeps the explorers that use them fast. Import
 these from `cnnlib.plotting`.
 
 Taught in notebooks/02_convolution.ipynb.
@@ -11,7 +11,7 @@ Taught in notebooks/02_convolution.ipynb.
 import numpy as np
 
 from .cell_text import draw_cell_text
-from .plot_base import SIGNED_CMAP, _axes, _bare, symmetric_limit
+from .base import SIGNED_CMAP, _axes, _bare, symmetric_limit
 
 __all__ = ["show_values", "cell_lines", "axis_numbers", "show_kernel"]
 
@@ -126,7 +126,7 @@ def axis_numbers(ax, h, w, start=0, color="0.3", fontsize=7):
     """Label the rows and columns of an ``h x w`` grid start, start+1, ...
 
     Written beside the grid like tick labels, but as one artist each (see
-    `cnnlib.cell_text`): tick objects are slow to make and draw.
+    `cnnlib.plotting.cell_text`): tick objects are slow to make and draw.
 
     Returns
     -------
