@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 .PHONY: lab test notebooks nav student clean-venv
 
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab notebooks/00_setup_check.ipynb
+	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/notebooks/00_setup_check.ipynb
 
 test: $(VENV)/.installed-dev
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest

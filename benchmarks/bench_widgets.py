@@ -50,7 +50,7 @@ def _conv_arithmetic():
 
 
 def _kernel_editor():
-    from cnnlib.widgets.convolution import render_kernel_editor
+    from cnnlib.widgets.kernels import render_kernel_editor
 
     return render_kernel_editor(preset="Sobel x", values="-1 0 1 -2 0 2 -1 0 1")
 

@@ -197,7 +197,7 @@ def maxpool2d_forward(x, size=2, stride=None, padding=0):
     last = _channels_last(x)  # out, arg and later dx keep the layout of x
     win = _windows(_pad(x, p, -np.inf, last), k, s, o)
     _, first = next(win)
-    out = first.copy(order="K")
+    out = first.copy(order="K" if last else "C")
     # arg[n, c, r, q] = row-major index of the winning offset in its window.
     itype = np.uint8 if k[0] * k[1] <= 256 else np.int32
     arg = np.zeros_like(out, dtype=itype)
@@ -284,7 +284,7 @@ def avgpool2d_forward(x, size=2, stride=None, padding=0):
     last = _channels_last(x)  # out and later dx keep the layout of x
     win = _windows(_pad(x, p, 0, last), k, s, o)
     _, first = next(win)
-    out = first.copy(order="K")
+    out = first.copy(order="K" if last else "C")
     for _, view in win:
         out += view
     out /= k[0] * k[1]

@@ -9,6 +9,7 @@ from cnnlib.data import load_mnist
 from cnnlib.model import tiny_cnn
 from cnnlib.train import History, fit
 
+
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_mnist("subset", "train", dtype=np.float32, normalize=True)

@@ -321,8 +321,12 @@ def test_any_memory_layout_of_x_and_dout(short_run, monkeypatch):
 def test_conv_pool_conv_chain_in_channels_last():
     # conv (channels-last out) -> max pool (keeps that layout) -> conv, and
     # back: the fast chain must equal the loop chain.
-    from cnnlib.pool import (maxpool2d_backward, maxpool2d_backward_naive,
-                             maxpool2d_forward, maxpool2d_forward_naive)
+    from cnnlib.pool import (
+        maxpool2d_backward,
+        maxpool2d_backward_naive,
+        maxpool2d_forward,
+        maxpool2d_forward_naive,
+    )
     rng = np.random.default_rng(22)
     x = rng.standard_normal((2, 12, 10, 10))
     w1, b1 = rng.standard_normal((16, 12, 3, 3)), rng.standard_normal(16)

@@ -5,10 +5,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnlib.plotting.cell_text import CellText
 from cnnlib.plotting import (
-    axis_numbers,
     SIGNED_CMAP,
+    axis_numbers,
     cell_lines,
     mosaic,
     show_image,
@@ -20,6 +19,7 @@ from cnnlib.plotting import (
     show_values,
     symmetric_limit,
 )
+from cnnlib.plotting.cell_text import CellText
 
 matplotlib.use("Agg")
 

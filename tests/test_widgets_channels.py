@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnlib.plotting.cell_text import CellText
 from cnnlib.conv import conv2d_forward_naive, correlate2d
+from cnnlib.plotting.cell_text import CellText
 from cnnlib.widgets.channels import (
+    CORNER_BIAS,
     FILTERS_2D,
     LAYER1,
-    CORNER_BIAS,
     LAYER2,
     explore_channels,
     layer1_maps,

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnlib.plotting.cell_text import CellText
 from cnnlib.local import layer_cost
+from cnnlib.plotting.cell_text import CellText
 from cnnlib.widgets.connectivity import (
     KINDS,
     explore_connectivity,

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from cnnlib.plotting.cell_text import CellText
 from cnnlib.conv import correlate2d
+from cnnlib.plotting.cell_text import CellText
 from cnnlib.shapes import conv_output_size
 from cnnlib.widgets.convolution import (
     STEP_INPUT,

@@ -153,9 +153,3 @@ def test_render_never_opens_pyplot_figures(images):
     before = plt.get_fignums()
     render_kernel_editor(digit=images[0], photo=images[1])
     assert plt.get_fignums() == before
-
-
-def test_old_import_path_still_works():
-    from cnnlib.widgets.convolution import render_kernel_editor as old
-
-    assert old is render_kernel_editor

@@ -78,11 +78,11 @@ def _brute_force_field(layers, size):
     so no gradient can cancel; back-propagate a one-hot dout by hand.
     """
     shapes = [size]
-    for kind, k, s in layers:
+    for _kind, k, s in layers:
         shapes.append((shapes[-1] - k) // s + 1)
     g = np.zeros(shapes[-1])
     g[(shapes[-1] - 1) // 2] = 1.0
-    for (kind, k, s), n_in in zip(reversed(layers), reversed(shapes[:-1])):
+    for (_kind, k, s), n_in in zip(reversed(layers), reversed(shapes[:-1])):
         back = np.zeros(n_in)
         for i, v in enumerate(g):
             back[i * s:i * s + k] += v
@@ -94,7 +94,7 @@ def _brute_force_field(layers, size):
 def test_stack_geometry_matches_brute_force():
     rng = np.random.default_rng(3)
     checked = 0
-    for trial in range(200):
+    for _ in range(200):
         layers = [(str(rng.choice(["conv", "pool"])), int(rng.integers(1, 6)),
                    int(rng.integers(1, 4))) for _ in range(rng.integers(1, 5))]
         try:

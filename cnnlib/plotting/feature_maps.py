@@ -8,8 +8,8 @@ Taught in notebooks/03_channels_and_feature_maps.ipynb.
 
 import numpy as np
 
-from .cell_text import draw_cell_text
 from .base import SIGNED_CMAP, _axes, _bare, symmetric_limit
+from .cell_text import draw_cell_text
 
 __all__ = ["mosaic", "show_mosaic", "show_maps"]
 

@@ -10,8 +10,8 @@ Taught in notebooks/02_convolution.ipynb.
 
 import numpy as np
 
-from .cell_text import draw_cell_text
 from .base import SIGNED_CMAP, _axes, _bare, symmetric_limit
+from .cell_text import draw_cell_text
 
 __all__ = ["show_values", "cell_lines", "axis_numbers", "show_kernel"]
 

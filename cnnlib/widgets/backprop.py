@@ -12,13 +12,13 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..conv import conv2d_backward, conv2d_forward
+from ..plotting import show_values
 from ..pool import (
     avgpool2d_backward,
     avgpool2d_forward,
     maxpool2d_backward,
     maxpool2d_forward,
 )
-from ..plotting import show_values
 from .base import explorer
 
 __all__ = ["LAYERS", "default_kernel", "route_gradient",

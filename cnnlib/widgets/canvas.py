@@ -14,8 +14,8 @@ explorer).
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from ..plotting.cell_text import draw_cell_text
 from ..plotting import SIGNED_CMAP, mosaic, symmetric_limit
+from ..plotting.cell_text import draw_cell_text
 
 __all__ = ["place_image", "place_values", "colour_bar"]
 

@@ -18,9 +18,9 @@ Taught in notebooks/03_channels_and_feature_maps.ipynb.
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..plotting.cell_text import draw_cell_text
 from ..conv import conv2d_forward
 from ..plotting import mosaic, symmetric_limit
+from ..plotting.cell_text import draw_cell_text
 from .base import explorer
 from .canvas import colour_bar, place_image, place_values
 

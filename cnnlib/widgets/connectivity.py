@@ -9,9 +9,9 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..plotting.cell_text import draw_cell_text, draw_title
 from ..local import layer_cost
 from ..plotting import SIGNED_CMAP
+from ..plotting.cell_text import draw_cell_text, draw_title
 from .base import explorer
 
 __all__ = ["KINDS", "unit_weights", "render_connectivity", "explore_connectivity"]

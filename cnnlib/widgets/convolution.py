@@ -15,13 +15,13 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..plotting.cell_text import draw_cell_text, draw_title
 from ..conv import correlate2d
 from ..plotting import axis_numbers, cell_lines, show_values, symmetric_limit
+from ..plotting.cell_text import draw_cell_text, draw_title
 from .base import explorer, message_figure
+
 # the kernel editor moved to .kernels; still importable from here because
 # benchmarks/bench_widgets.py imports it from this module
-from .kernels import render_kernel_editor  # noqa: F401
 
 __all__ = [
     "STEP_INPUT",
