@@ -209,7 +209,9 @@ def explore_backprop_route(x):
     return explorer(
         lambda **v: render_backprop_route(x, **v),
         {"layer": w.ToggleButtons(options=list(LAYERS), value="max pool",
-                                  style={"button_width": "80px"}),
+                                  style={"button_width": "92px"},
+                                  # never squeezed by the sliders beside it
+                                  layout=w.Layout(flex="0 0 auto")),
          "size": w.IntSlider(value=2, min=1, max=4, description="window"),
          "stride": w.IntSlider(value=2, min=1, max=3, description="stride"),
          "row": w.IntSlider(value=0, min=0, max=7, description="out row"),
