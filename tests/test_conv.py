@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from kernel_checks import assert_fast_matches_naive
 from scipy import signal
 
 import cnnlib.conv
@@ -49,19 +50,9 @@ def test_fast_matches_naive_random_configs(short_run, monkeypatch):
     for trial in range(200):
         x, w, b, cfg = random_config(rng)
         msg = f"trial {trial}: x {x.shape} w {w.shape} b {b is not None} {cfg}"
-        out, cache = conv2d_forward(x, w, b, **cfg)
-        out_n, cache_n = conv2d_forward_naive(x, w, b, **cfg)
-        assert out.shape == out_n.shape, msg
-        assert rel_error(out, out_n) < 1e-10, msg
-        dout = rng.standard_normal(out.shape)
-        grads = conv2d_backward(dout, cache)
-        grads_n = conv2d_backward_naive(dout, cache_n)
-        for name, g, g_n in zip(("dx", "dw", "db"), grads, grads_n):
-            if b is None and name == "db":
-                assert g is None and g_n is None, msg
-                continue
-            assert g.shape == g_n.shape, f"{name} {msg}"
-            assert rel_error(g, g_n) < 1e-10, f"{name} {msg}"
+        assert_fast_matches_naive(
+            (conv2d_forward, conv2d_backward),
+            (conv2d_forward_naive, conv2d_backward_naive), x, w, b, cfg, rng, msg)
 
 
 @pytest.mark.parametrize("naive, short_run", [(False, 0), (False, 1000),

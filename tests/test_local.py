@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from kernel_checks import assert_fast_matches_naive
 
 from cnnlib.conv import conv2d_forward
 from cnnlib.gradcheck import check_gradients, rel_error
@@ -39,19 +40,9 @@ def test_fast_matches_naive_random_configs():
     for trial in range(200):
         x, w, b, cfg = random_config(rng)
         msg = f"trial {trial}: x {x.shape} w {w.shape} b {b is not None} {cfg}"
-        out, cache = local2d_forward(x, w, b, **cfg)
-        out_n, cache_n = local2d_forward_naive(x, w, b, **cfg)
-        assert out.shape == out_n.shape, msg
-        assert rel_error(out, out_n) < 1e-10, msg
-        dout = rng.standard_normal(out.shape)
-        grads = local2d_backward(dout, cache)
-        grads_n = local2d_backward_naive(dout, cache_n)
-        for name, g, g_n in zip(("dx", "dw", "db"), grads, grads_n):
-            if b is None and name == "db":
-                assert g is None and g_n is None, msg
-                continue
-            assert g.shape == g_n.shape, f"{name} {msg}"
-            assert rel_error(g, g_n) < 1e-10, f"{name} {msg}"
+        assert_fast_matches_naive(
+            (local2d_forward, local2d_backward),
+            (local2d_forward_naive, local2d_backward_naive), x, w, b, cfg, rng, msg)
 
 
 @pytest.mark.parametrize("naive", [False, True])
