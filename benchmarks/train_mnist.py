@@ -4,8 +4,9 @@ Measures (never asserts), each in a fresh subprocess so thread settings
 and peak memory are clean:
 
 1. step time (forward + backward + Adam step, LeNet-5, batch 64, float32)
-   for cnnlib and torch at 1 and 2 threads, interleaved, ``--repeats``
-   rounds, medians of wall-clock and CPU time;
+   for cnnlib (one process; and one worker process per thread) and torch
+   at 1 and 2 threads, interleaved, ``--repeats`` rounds, medians of
+   wall-clock and CPU time and of the per-round ratios;
 2. full MNIST (``--data-dir``, the four IDX files): LeNet-5, batch 64,
    float32, Adam with a cosine schedule: test accuracy, training time,
    peak RSS (as ``/usr/bin/time -v`` reports it: the child's ``ru_maxrss``)
@@ -15,21 +16,27 @@ and peak memory are clean:
 Usage::
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/train_mnist.py
-    .venv/bin/python benchmarks/train_mnist.py --only steps --repeats 5
+    .venv/bin/python benchmarks/train_mnist.py --only steps --repeats 7
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/train_mnist.py \
+        --only full --only subset --workers 1,2
 
 torch rows are skipped when torch is not installed (it is only a benchmark
 dependency: ``pip install torch``, CPU build).
 
-Measured on the 2-vCPU development machine (Nov 2026, numpy 2.4.6 OpenBLAS,
-torch 2.13.0+cpu; shared with other jobs, so CPU times are the steadier
-figures), OPENBLAS_NUM_THREADS=1 unless stated:
+Measured 2026-12-03 on the 2-vCPU development machine (AMD EPYC, a shared
+virtual machine with steal time; numpy 2.4 OpenBLAS, torch 2.13.0+cpu):
 
-- step: cnnlib 7.4 ms, torch 6.4 ms (1.16x) at 1 thread; at 2 threads
-  cnnlib 7.6 ms, torch 4.3 ms (only the GEMMs use the second core).
-- full MNIST, 8 epochs, random_affine: 99.17 / 99.31 / 99.36% (seeds 0-2);
-  67 s of training when the machine was quiet; peak RSS 299 MiB.
-- shipped subset, 20 epochs, random_affine: 97.8 / 97.6 / 98.0% in 12 s.
-- inference: ~15,000 test images/s.
+- step, 7 interleaved rounds, median [range] of per-round ratios to torch:
+  1 thread: cnnlib 8.00 ms, torch 8.59 ms, 0.97x [0.85, 1.04];
+  2 threads: cnnlib in one process 7.84 ms, 1.33x [1.11, 1.49] (only the
+  matrix products use the second core); cnnlib with 2 worker processes
+  (``--workers``, cnnlib.parallel) 6.39 ms, torch 5.91 ms, 1.02x [0.86, 1.18].
+- full MNIST, 8 epochs, random_affine, seed 0: 99.17% in 79 s (1 worker;
+  72 s in a quieter run), 99.13% in 55 s with 2 workers; peak RSS 302 MiB
+  (workers: about 45 MiB each).
+- shipped subset, 20 epochs, random_affine: 97.8% in 11.8 s (1 worker),
+  97.7% in 8.6 s (2 workers).
+- inference: 13,000-20,000 test images/s.
 """
 
 import argparse
@@ -85,27 +92,38 @@ def child_steps(lib, steps, batch):
 
         order = [torch.from_numpy(i) for i in order]
     else:
-        from cnnlib.losses import softmax_cross_entropy
         from cnnlib.model import lenet5
         from cnnlib.optim import Adam
+        from cnnlib.parallel import DataParallel
 
         model, opt = lenet5(), Adam(1e-3)
+        # "cnnlib": one process, BLAS may use the threads; "cnnlib-workers":
+        # one single-threaded worker process per thread (cnnlib.parallel).
+        workers = int(os.environ["OPENBLAS_NUM_THREADS"]) if lib == \
+            "cnnlib-workers" else 1
+        dp = DataParallel(model, workers, batch, X.shape[1:])
 
         def step(i):
-            _, dlogits = softmax_cross_entropy(model.forward(X[i]), y[i])
-            model.backward(dlogits, need_dx=False)
+            dp.step(X[i], y[i])
             opt.step(model)
+
+    def cpu_time():  # this process and its worker processes (Linux /proc)
+        t = time.process_time()
+        for proc in getattr(dp, "_procs", []) if lib != "torch" else []:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")")[1]
+            t += sum(map(int, fields.split()[11:13])) / os.sysconf("SC_CLK_TCK")
+        return t
 
     for i in order[:20]:  # warm-up: allocator, BLAS buffers
         step(i)
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), cpu_time()
     for i in order:
         step(i)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - wall, cpu_time() - cpu
     print(json.dumps({"wall_ms": wall / steps * 1e3, "cpu_ms": cpu / steps * 1e3}))
 
 
-def child_train(source, model_name, epochs, lr, batch, seed, augment):
+def child_train(source, model_name, epochs, lr, batch, seed, augment, workers):
     """Train, evaluate, time inference; print JSON."""
     import numpy as np
 
@@ -123,7 +141,7 @@ def child_train(source, model_name, epochs, lr, batch, seed, augment):
     cpu = time.process_time()
     hist = fit(model, X, y, epochs=epochs, batch_size=batch, optimizer=Adam(lr),
                lr_schedule=cosine(lr, epochs), seed=seed, progress=False,
-               augment=random_affine() if augment else None)
+               augment=random_affine() if augment else None, workers=workers)
     cpu = time.process_time() - cpu
     _, acc = evaluate(model, Xt, yt)
     times, cpus = [], []
@@ -160,40 +178,53 @@ def run_child(args, threads):
 
 
 def bench_steps(repeats, steps, threads_list):
+    """Step time, cnnlib vs torch, at each thread count.
+
+    A round runs every (threads, library) child once, back to back, so the
+    two libraries see the same machine state; the ratio is taken within
+    each round and the table gives its median and range over the rounds.
+    On a shared virtual machine (steal time) the level moves by 10-20%
+    between rounds while the paired ratio moves much less.
+    """
     try:
         import torch  # noqa: F401
 
-        libs = ["cnnlib", "torch"]
+        libs = ["cnnlib", "cnnlib-workers", "torch"]
     except ImportError:
-        libs = ["cnnlib"]
+        libs = ["cnnlib", "cnnlib-workers"]
         print("torch not installed: torch rows skipped")
     print(f"\n== step time: LeNet-5, batch 64, float32, {steps} steps, "
-          f"median of {repeats} interleaved rounds ==")
-    print(f"{'threads':>7}  {'library':8} {'wall ms':>8} {'cpu ms':>8} "
-          f"{'wall x torch':>12} {'cpu x torch':>11}")
-    for threads in threads_list:
-        res = {lib: [] for lib in libs}
-        for _ in range(repeats):
+          f"{repeats} rounds (each runs every row once, interleaved) ==")
+    res = {(t, lib): [] for t in threads_list for lib in libs}
+    for _ in range(repeats):
+        for t in threads_list:
             for lib in libs:
-                res[lib].append(run_child(["steps", lib, str(steps)], threads))
-        med = {lib: {k: statistics.median(r[k] for r in res[lib])
-                     for k in ("wall_ms", "cpu_ms")} for lib in libs}
+                res[t, lib].append(run_child(["steps", lib, str(steps)], t))
+    print(f"{'threads':>7}  {'library':14} {'wall ms':>8} {'cpu ms':>8}   "
+          f"wall x torch: median [min, max] of per-round ratios")
+    for t in threads_list:
         for lib in libs:
+            rows = res[t, lib]
+            wall = statistics.median(r["wall_ms"] for r in rows)
+            cpu = statistics.median(r["cpu_ms"] for r in rows)
             ratio = ""
-            if "torch" in med:
-                ratio = (f"{med[lib]['wall_ms'] / med['torch']['wall_ms']:12.2f} "
-                         f"{med[lib]['cpu_ms'] / med['torch']['cpu_ms']:11.2f}")
-            print(f"{threads:>7}  {lib:8} {med[lib]['wall_ms']:8.2f} "
-                  f"{med[lib]['cpu_ms']:8.2f} {ratio}", flush=True)
+            if "torch" in libs:
+                rs = [a["wall_ms"] / b["wall_ms"]
+                      for a, b in zip(rows, res[t, "torch"], strict=True)]
+                ratio = (f"{statistics.median(rs):.2f} "
+                         f"[{min(rs):.2f}, {max(rs):.2f}]")
+            print(f"{t:>7}  {lib:14} {wall:8.2f} {cpu:8.2f}   {ratio}",
+                  flush=True)
 
 
-def bench_train(source, label, model, epochs, lr, seed, augment, threads):
+def bench_train(source, label, model, epochs, lr, seed, augment, threads,
+                workers):
     r = run_child(["train", str(source), model, str(epochs), str(lr), "64",
-                   str(seed), str(int(augment))], threads)
+                   str(seed), str(int(augment)), str(workers)], threads)
     rss = f"{r['peak_rss_mib']:.0f} MiB" if r["peak_rss_mib"] else "n/a"
     print(f"{label}: {model}, {r['n_train']:,} train / {r['n_test']:,} test, "
           f"{epochs} epochs, Adam lr {lr} cosine, seed {seed}"
-          f"{', random_affine' if augment else ''}: "
+          f"{', random_affine' if augment else ''}, {workers} worker(s): "
           f"test accuracy {r['test_acc']:.2%} (train {r['train_acc']:.2%}); "
           f"training {r['train_s']:.1f} s wall, {r['train_cpu_s']:.1f} s CPU; "
           f"inference {r['infer_per_s']:,.0f} images/s wall, "
@@ -206,7 +237,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=DEFAULT_DATA, type=Path)
     p.add_argument("--only", choices=["steps", "full", "subset"], action="append")
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--threads", default="1,2")
     p.add_argument("--epochs", type=int, default=8)
@@ -217,6 +248,9 @@ def main():
     p.add_argument("--subset-lr", type=float, default=3e-3)
     p.add_argument("--subset-augment", type=int, default=1, choices=[0, 1])
     p.add_argument("--seeds", default="0")
+    p.add_argument("--workers", default="1",
+                   help="comma-separated worker counts for the training runs "
+                        "(cnnlib.parallel; 1 = in-process)")
     args = p.parse_args()
     parts = args.only or ["steps", "full", "subset"]
     threads = [int(t) for t in args.threads.split(",")]
@@ -226,19 +260,24 @@ def main():
     if "steps" in parts:
         bench_steps(args.repeats, args.steps, threads)
     seeds = [int(s) for s in args.seeds.split(",")]
+    workers = [int(w) for w in args.workers.split(",")]
     if "full" in parts:
         if args.data_dir is None or not Path(args.data_dir).is_dir():
             print("\nfull MNIST skipped: no --data-dir")
         else:
             print("\n== full MNIST ==")
             for seed in seeds:
-                bench_train(args.data_dir, "full", "lenet5", args.epochs,
-                            args.lr, seed, bool(args.full_augment), threads[0])
+                for w in workers:
+                    bench_train(args.data_dir, "full", "lenet5", args.epochs,
+                                args.lr, seed, bool(args.full_augment),
+                                threads[0], w)
     if "subset" in parts:
         print("\n== shipped subset ==")
         for seed in seeds:
-            bench_train("subset", "subset", args.subset_model, args.subset_epochs,
-                        args.subset_lr, seed, bool(args.subset_augment), threads[0])
+            for w in workers:
+                bench_train("subset", "subset", args.subset_model,
+                            args.subset_epochs, args.subset_lr, seed,
+                            bool(args.subset_augment), threads[0], w)
 
 
 if __name__ == "__main__":
@@ -247,8 +286,8 @@ if __name__ == "__main__":
         if kind == "steps":
             child_steps(rest[0], int(rest[1]), 64)
         else:
-            src, name, ep, lr, batch, seed, aug = rest
+            src, name, ep, lr, batch, seed, aug, workers = rest
             child_train(src, name, int(ep), float(lr), int(batch), int(seed),
-                        bool(int(aug)))
+                        bool(int(aug)), int(workers))
     else:
         main()

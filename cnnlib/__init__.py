@@ -36,8 +36,9 @@ Modules, in the order the notebooks teach them:
   ``local`` (dense vs locally connected vs conv), ``conv``,
   ``activations``, ``pool``, ``linear``, ``losses``, ``gradcheck``;
 - networks: ``layers``, ``model`` (``Sequential``, ``lenet5``,
-  ``tiny_cnn``), ``optim``, ``train``, ``callbacks`` (progress bar, live
-  plot), ``augment``, ``checkpoint``, ``cli`` (``python -m cnnlib.train``);
+  ``tiny_cnn``), ``optim``, ``train``, ``parallel`` (a batch split across
+  worker processes), ``callbacks`` (progress bar, live plot), ``augment``,
+  ``checkpoint``, ``cli`` (``python -m cnnlib.train``);
 - data: ``data`` (shipped MNIST digits, IDX files, a sample photograph);
 - teaching: ``plotting`` (a package of figure helpers), ``widgets`` (one
   explorer module per topic), ``checks`` (exercise feedback),

@@ -48,6 +48,9 @@ def _parser():
                    default=True, help="random_affine on the training digits "
                                       "(default: on)")
     p.add_argument("--seed", type=_arg(int, positive=False), default=0)
+    p.add_argument("--workers", type=_arg(int), default=1,
+                   help="worker processes, one core each, that split every "
+                        "batch (default 1: train in this process)")
     p.add_argument("--save", metavar="PATH", help="write a checkpoint (.npz)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bars")
@@ -105,7 +108,7 @@ def main(argv=None):
                       optimizer=Adam(lr), seed=args.seed,
                       lr_schedule=cosine(lr, epochs),
                       augment=random_affine() if augment else None,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, workers=args.workers)
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)
         return 130

@@ -22,6 +22,7 @@ from .callbacks import ProgressBar
 from .data import iterate_minibatches
 from .losses import softmax, softmax_cross_entropy
 from .optim import Adam
+from .parallel import DataParallel
 from .shapes import check_array
 
 __all__ = ["History", "fit", "evaluate", "predict", "confusion_matrix"]
@@ -79,9 +80,16 @@ def _positive(v, name, func):
     return int(v)
 
 
+def _prepared(X, y, batch_size, rng, dtype, augment):
+    """One epoch of shuffled batches, cast to ``dtype`` and augmented."""
+    for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, rng=rng):
+        xb = xb.astype(dtype, copy=False)
+        yield (xb if augment is None else augment(xb, rng)), yb
+
+
 def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
         callbacks=(), seed=0, lr_schedule=None, log_every=10, progress=True,
-        augment=None):
+        augment=None, workers=1):
     """Train ``model`` with mini-batch gradient descent on softmax cross-entropy.
 
     Parameters
@@ -109,6 +117,10 @@ def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
     augment : callable, optional
         ``X_batch = augment(X_batch, rng)`` before each step, e.g.
         `cnnlib.augment.random_affine` (training batches only).
+    workers : int
+        1 (default): train in this process. More: split every batch across
+        that many worker processes, one core each (`cnnlib.parallel`); the
+        same steps up to rounding, faster on a machine with that many cores.
 
     Returns
     -------
@@ -116,15 +128,17 @@ def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
 
     Notes
     -----
-    One step: forward, loss and its gradient, backward (no dx for the
-    input), optimizer step. Taught in notebooks/07_training_a_cnn.ipynb
-    (first used in notebooks/05_pooling_and_downsampling.ipynb).
+    One step (`cnnlib.parallel.train_step`): forward, loss and its gradient,
+    backward (no dx for the input), then the optimizer step. Taught in
+    notebooks/07_training_a_cnn.ipynb (first used in
+    notebooks/05_pooling_and_downsampling.ipynb).
     """
     func = "fit"
     _check_data(model, X, y, func)
     epochs = _positive(epochs, "epochs", func)
     batch_size = _positive(batch_size, "batch_size", func)
     log_every = _positive(log_every, "log_every", func)
+    workers = _positive(workers, "workers", func)
     if val is not None:
         if not (isinstance(val, (tuple, list)) and len(val) == 2):
             raise ValueError(f"{func}: val must be a pair (X_val, y_val), "
@@ -144,31 +158,34 @@ def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
         cb.on_train_begin(info)
     model.train()
     step = 0
+    parallel = None
     try:
+        parallel = DataParallel(model, workers, batch_size, X.shape[1:])
         for epoch in range(epochs):
             for cb in callbacks:
                 cb.on_epoch_begin(epoch)
             start = time.perf_counter()
             total = [0.0, 0, 0]  # loss sum, correct, seen: this epoch
             window = [0.0, 0, 0]  # the same since the last log entry
-            batches = iterate_minibatches(X, y, batch_size, shuffle=True, rng=rng)
-            for i, (xb, yb) in enumerate(batches):
+            batches = _prepared(X, y, batch_size, rng, dtype, augment)
+            upcoming = next(batches, None)
+            for i in range(steps):
+                xb, yb = upcoming
+                parallel.start(xb, yb)
+                # With workers this runs while they compute: the next batch's
+                # shuffle and augmentation cost no time. Same order of random
+                # draws either way, so workers=1 runs repeat exactly.
+                upcoming = next(batches, None)
+                loss, hits = parallel.finish()
                 if lr_schedule is not None:
                     optimizer.lr = float(lr_schedule(epoch + i / steps))
-                xb = xb.astype(dtype, copy=False)
-                if augment is not None:
-                    xb = augment(xb, rng)
-                logits = model.forward(xb)
-                loss, dlogits = softmax_cross_entropy(logits, yb)
                 if not np.isfinite(loss):
                     raise FloatingPointError(
                         f"{func}: the loss became {loss} at epoch {epoch + 1}, "
                         f"step {i + 1}; try a smaller learning rate"
                     )
-                model.backward(dlogits, need_dx=False)
                 optimizer.step(model)
                 step += 1
-                hits = int(np.count_nonzero(logits.argmax(axis=1) == yb))
                 for acc in (total, window):
                     acc[0] += float(loss) * len(yb)
                     acc[1] += hits
@@ -192,7 +209,9 @@ def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
                 history[k].append(v)
             for cb in callbacks:
                 cb.on_epoch_end(epoch, row)
-    finally:  # also on Ctrl-C: close the bars, draw the final plot
+    finally:  # also on Ctrl-C: end the workers, close the bars, final plot
+        if parallel is not None:
+            parallel.close()
         for cb in callbacks:
             cb.on_train_end(history)
     return history

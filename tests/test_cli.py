@@ -31,13 +31,14 @@ def _write_idx(folder, images, labels):
             f.write(header + arr.astype(np.uint8).tobytes())
 
 
-def test_cli_trains_on_idx_files_and_saves(tmp_path):
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cli_trains_on_idx_files_and_saves(tmp_path, workers):
     X, y = load_mnist("subset", "train")
     pick = np.random.default_rng(0).permutation(len(X))[:200]
     _write_idx(tmp_path, X[pick, 0], y[pick])
     ckpt = tmp_path / "tiny.npz"
     r = _cli("--data-dir", str(tmp_path), "--model", "tiny", "--epochs", "1",
-             "--save", str(ckpt), "--no-progress")
+             "--save", str(ckpt), "--no-progress", "--workers", workers)
     assert r.returncode == 0, r.stderr
     assert "200 training and 20 test digits" in r.stdout
     assert "test accuracy: " in r.stdout and f"saved {ckpt}" in r.stdout
@@ -50,6 +51,7 @@ def test_cli_trains_on_idx_files_and_saves(tmp_path):
     (["--batch-size", "0"], "--batch-size: must be a positive int, got '0'"),
     (["--epochs", "two"], "--epochs: must be a positive int"),
     (["--lr", "-1"], "--lr: must be a positive float"),
+    (["--workers", "0"], "--workers: must be a positive int, got '0'"),
     (["--model", "vgg"], "invalid choice: 'vgg'"),
     (["--save", "/nonexistent/dir/m.npz"], "--save: directory"),
     (["--bogus"], "unrecognized arguments: --bogus"),

@@ -4,6 +4,7 @@ import doctest
 from pathlib import Path
 
 import cnnlib.gradcheck
+import cnnlib.parallel
 import cnnlib.shapes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +18,6 @@ def test_readme_example():
 
 
 def test_docstring_examples():
-    for module in [cnnlib.shapes, cnnlib.gradcheck]:
+    for module in [cnnlib.shapes, cnnlib.gradcheck, cnnlib.parallel]:
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.failed == 0, module.__name__

@@ -53,6 +53,19 @@ def test_execute_strips_run_metadata_and_widget_views(tmp_path):
     assert path.read_bytes() == first
 
 
+def test_clean_merges_neighbouring_streams_of_one_name():
+    cell = nbformat.v4.new_code_cell("")
+    stream = nbformat.v4.new_output
+    cell.outputs = [stream("stream", name="stdout", text="a\n"),
+                    stream("stream", name="stdout", text=["b\n", "c\n"]),
+                    stream("stream", name="stderr", text="warn\n"),
+                    stream("stream", name="stdout", text="d\n")]
+    nb = execute_notebooks.clean(nbformat.v4.new_notebook(cells=[cell]))
+    outs = nb.cells[0].outputs
+    assert [(o["name"], "".join(o["text"])) for o in outs] == [
+        ("stdout", "a\nb\nc\n"), ("stderr", "warn\n"), ("stdout", "d\n")]
+
+
 def test_execute_never_writes_a_failed_run(tmp_path, capsys):
     path = write_nb(tmp_path / "b.ipynb",
                     nbformat.v4.new_code_cell("1 / 0"))

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-import cnnlib.train as train
+import cnnlib.parallel as parallel
 from cnnlib.data import load_mnist
 from cnnlib.layers import Conv2D, Flatten, Linear, ReLU
 from cnnlib.model import Sequential, lenet5, tiny_cnn
@@ -60,7 +60,7 @@ def test_nan_loss_stops_with_a_clear_error(digits, monkeypatch):
     def diverged(logits, y):
         return np.float32("nan"), np.zeros_like(logits)
 
-    monkeypatch.setattr(train, "softmax_cross_entropy", diverged)
+    monkeypatch.setattr(parallel, "softmax_cross_entropy", diverged)
     with pytest.raises(FloatingPointError, match="smaller learning rate"):
         fit(tiny_cnn(), X, y, epochs=3, optimizer=SGD(1e12), progress=False)
 

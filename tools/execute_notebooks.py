@@ -51,6 +51,19 @@ def clean(nb):
             data = out.get("data", {})
             if WIDGET_MIME in data:
                 out["data"] = {"text/plain": WIDGET_NOTE}
+        # One print can arrive as one or two stream messages, depending on
+        # when the kernel flushed; merge neighbours so the file does not churn.
+        merged = []
+        for out in cell.get("outputs", []):
+            prev = merged[-1] if merged else None
+            if (out.get("output_type") == "stream" and prev is not None
+                    and prev.get("output_type") == "stream"
+                    and prev.get("name") == out.get("name")):
+                prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+            else:
+                merged.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = merged
     return nb
 
 
