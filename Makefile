@@ -1,6 +1,6 @@
 # Two commands do everything; each sets up .venv on first use.
 #   make lab    open JupyterLab on the notebooks
-#   make test   run the whole test suite (library, notebooks, grading, browser)
+#   make test   lint, then the whole test suite (library, notebooks, grading, browser)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,6 +11,7 @@ lab: $(VENV)/.installed
 	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/notebooks/00_setup_check.ipynb
 
 test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest
 
 # Maintainers: re-execute every notebook cleanly and refresh navigation.

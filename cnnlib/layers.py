@@ -153,11 +153,8 @@ class Conv2D(Layer):
         return out
 
     def backward(self, dout, need_dx=True):
-        if not need_dx and _CONV_HAS_NEED_DX:
-            # The first layer's dx is never used: skipping it saves a col2im.
-            dx, dw, db = conv.conv2d_backward(dout, self.cache, need_dx=False)
-        else:
-            dx, dw, db = conv.conv2d_backward(dout, self.cache)
+        # The first layer's dx is never used: skipping it saves a col2im.
+        dx, dw, db = conv.conv2d_backward(dout, self.cache, need_dx=need_dx)
         self.grads["w"], self.grads["b"] = dw, db
         return dx
 
@@ -175,18 +172,6 @@ class Conv2D(Layer):
             if getattr(self, k) != d)
         return (f"Conv2D({self.in_channels}, {self.out_channels}, "
                 f"kernel_size={self.kernel_size!r}{extra})")
-
-
-def _conv_has_need_dx():
-    import inspect
-
-    try:
-        return "need_dx" in inspect.signature(conv.conv2d_backward).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-
-
-_CONV_HAS_NEED_DX = _conv_has_need_dx()
 
 
 class ReLU(Layer):

@@ -218,9 +218,14 @@ def render_kernel_editor(preset="vertical edge", values="", positive_only=False,
         # a few extreme pixels would wash out the photo: limit at the
         # 99.5th percentile of |response| (the colour bar says so)
         vmax = max(float(np.percentile(np.abs(resp), 99.5)), 1e-12)
-        show_signed(resp, ax=fig.add_subplot(gs[row, 2]), vmax=vmax,
-                    title=f"response {resp.shape[0]}x{resp.shape[1]}"
-                          + (" (positive part)" if positive_only else ""))
+        ax = fig.add_subplot(gs[row, 2])
+        title = f"response {resp.shape[0]}x{resp.shape[1]}"
+        if positive_only:  # nothing below 0 is left: black to white, as
+            # the feature maps of ReLU outputs are drawn elsewhere
+            show_image(resp, ax=ax, title=title + " (positive part)",
+                       vmin=0.0, vmax=vmax, colorbar=True)
+        else:
+            show_signed(resp, ax=ax, vmax=vmax, title=title)
     fig.subplots_adjust(left=0.01, right=0.93, top=0.94, bottom=0.03,
                         wspace=0.08, hspace=0.18)
     return fig
