@@ -172,9 +172,9 @@ def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
             for i in range(steps):
                 xb, yb = upcoming
                 parallel.start(xb, yb)
-                # With workers this runs while they compute: the next batch's
-                # shuffle and augmentation cost no time. Same order of random
-                # draws either way, so workers=1 runs repeat exactly.
+                # With workers, the next batch is shuffled and augmented
+                # while they compute. The random draws come in the same order
+                # either way, so a run repeats exactly.
                 upcoming = next(batches, None)
                 loss, hits = parallel.finish()
                 if lr_schedule is not None:
