@@ -31,11 +31,13 @@ virtual machine with steal time; numpy 2.4 OpenBLAS, torch 2.13.0+cpu):
   2 threads: cnnlib in one process 7.84 ms, 1.33x [1.11, 1.49] (only the
   matrix products use the second core); cnnlib with 2 worker processes
   (``--workers``, cnnlib.parallel) 6.39 ms, torch 5.91 ms, 1.02x [0.86, 1.18].
-- full MNIST, 8 epochs, random_affine, seed 0: 99.17% in 79 s (1 worker;
-  72 s in a quieter run), 99.13% in 55 s with 2 workers; peak RSS 302 MiB
+  A second run of 7 rounds: 0.99x at 1 thread; at 2 threads, one process
+  1.24x, 2 worker processes 1.00x [0.86, 1.32].
+- full MNIST, 8 epochs, random_affine, seed 0, three runs: 99.17% in
+  69-79 s (1 worker), 99.13% in 55-69 s (2 workers); peak RSS 302 MiB
   (workers: about 45 MiB each).
-- shipped subset, 20 epochs, random_affine: 97.8% in 11.8 s (1 worker),
-  97.7% in 8.6 s (2 workers).
+- shipped subset, 20 epochs, random_affine: 97.8% in 11.8-14.5 s
+  (1 worker), 97.7% in 8.6-12.5 s (2 workers).
 - inference: 13,000-20,000 test images/s.
 """
 

@@ -101,6 +101,13 @@ def _layout(n_params, max_part, sample_size, dtype, workers):
     return offsets, max(pos, 1)
 
 
+_NOT_PORTABLE = (
+    "DataParallel: could not copy the model to a worker process ({}). "
+    "Workers rebuild the model from its classes, so every layer class must "
+    "be importable: one defined in a notebook or a script's main file is "
+    "not; move it into a module, or train with workers=1")
+
+
 def _arrays(buf, offset, shapes, dtype):
     """Arrays of the given shapes, one after another in ``buf`` from ``offset``."""
     arrays = []
@@ -205,15 +212,20 @@ class DataParallel:
                      "from cnnlib.parallel import _worker_main; _worker_main()"],
                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
                 self._procs.append(proc)
-                setup = pickle.dumps(dict(
-                    path=path, k=k, model=self._replica(k),
-                    offsets=self._offsets, shapes=self._shapes,
-                    dtype=self.dtype.str, max_part=self.max_part,
-                    sample_shape=self.sample_shape))
-                proc.stdin.write(struct.pack("<Q", len(setup)) + setup)
-                proc.stdin.flush()
+                try:
+                    setup = pickle.dumps(dict(
+                        path=path, k=k, model=self._replica(k),
+                        offsets=self._offsets, shapes=self._shapes,
+                        dtype=self.dtype.str, max_part=self.max_part,
+                        sample_shape=self.sample_shape))
+                except (pickle.PicklingError, AttributeError, TypeError) as e:
+                    raise RuntimeError(_NOT_PORTABLE.format(e)) from None
+                self._send_bytes(k, struct.pack("<Q", len(setup)) + setup)
             for k in range(self.workers):
-                self._reply(k, "ready")
+                try:
+                    self._reply(k, "ready")
+                except RuntimeError as e:
+                    raise RuntimeError(_NOT_PORTABLE.format(e)) from None
         finally:  # both sides have it open (or failed): no leftovers
             try:
                 os.unlink(path)
@@ -242,12 +254,15 @@ class DataParallel:
             f"DataParallel: worker {k} ended (exit status {code}) before "
             f"answering; its error, if any, is printed above")
 
-    def _send(self, k, text):
+    def _send_bytes(self, k, data):
         try:
-            self._procs[k].stdin.write(text.encode())
+            self._procs[k].stdin.write(data)
             self._procs[k].stdin.flush()
         except OSError:  # broken pipe: the worker is gone
             raise self._ended(k) from None
+
+    def _send(self, k, text):
+        self._send_bytes(k, text.encode())
 
     def _reply(self, k, expect):
         line = self._procs[k].stdout.readline().decode().strip()
@@ -376,16 +391,8 @@ class DataParallel:
         return f"DataParallel(workers={self.workers}, max_part={self.max_part})"
 
 
-def _worker_main():
-    """Worker process: set up from stdin, then run steps until stdin ends."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent
-    out = os.fdopen(os.dup(1), "wb", buffering=0)
-    os.dup2(2, 1)  # stray prints go to stderr, not into the protocol
-    inp = sys.stdin.buffer
-
-    def say(text):
-        out.write(text.encode() + b"\n")
-
+def _worker_setup(inp):
+    """Read the setup message; return the replica and its shared arrays."""
     (size,) = struct.unpack("<Q", inp.read(8))
     setup = pickle.loads(inp.read(size))  # trusted: written by our parent
     k, dtype = setup["k"], np.dtype(setup["dtype"])
@@ -401,6 +408,24 @@ def _worker_main():
     max_part = setup["max_part"]
     (x,) = _arrays(buf, at["x", k], [(max_part, *setup["sample_shape"])], dtype)
     (y,) = _arrays(buf, at["y", k], [(max_part,)], np.int64)
+    return model, x, y, grads
+
+
+def _worker_main():
+    """Worker process: set up from stdin, then run steps until stdin ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent
+    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # stray prints go to stderr, not into the protocol
+    inp = sys.stdin.buffer
+
+    def say(text):
+        out.write(text.encode() + b"\n")
+
+    try:
+        model, x, y, grads = _worker_setup(inp)
+    except Exception as e:  # e.g. a layer class defined in a notebook
+        say(f"error {type(e).__name__}: {e}".replace("\n", " "))
+        return
     say("ready")
     for line in inp:
         try:

@@ -180,3 +180,35 @@ def test_start_and_finish_must_alternate(workers):
             dp.start(x, y)
         loss, _ = dp.finish()
         assert loss == pytest.approx(np.log(10), abs=0.3)
+
+
+class Doubler(ReLU):
+    """A layer class the worker processes cannot import (set up below)."""
+
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+def test_a_layer_the_workers_cannot_import_gives_advice(monkeypatch):
+    import __main__
+
+    # As if defined in a notebook: pickled as __main__.Doubler, which the
+    # worker's own __main__ does not have.
+    monkeypatch.setattr(Doubler, "__module__", "__main__")
+    monkeypatch.setattr(__main__, "Doubler", Doubler, raising=False)
+    model = Sequential(Flatten(), Doubler(), Linear(4, 2, seed=0))
+    with pytest.raises(RuntimeError, match=r"worker 0 failed: AttributeError.*"
+                       r"move it into a module, or train with workers=1"):
+        DataParallel(model, 2, 4, (4,))
+    assert not _leftover_files()
+
+
+def test_a_layer_that_cannot_be_pickled_gives_advice():
+    class Local(ReLU):
+        pass
+
+    model = Sequential(Flatten(), Local(), Linear(4, 2, seed=0))
+    with pytest.raises(RuntimeError, match=r"could not copy the model.*"
+                       r"train with workers=1"):
+        DataParallel(model, 2, 4, (4,))
+    assert not _leftover_files()
