@@ -33,11 +33,11 @@ import struct
 import subprocess
 import sys
 import tempfile
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 
+from .layers import _positive_int
 from .losses import softmax_cross_entropy
 
 __all__ = ["DataParallel", "train_step", "split_sizes"]
@@ -118,6 +118,14 @@ def _arrays(buf, offset, shapes, dtype):
     return arrays
 
 
+def _worker_arrays(buf, offsets, k, shapes, dtype, max_part, sample_shape):
+    """Worker ``k``'s gradients (list), images and labels in the shared file."""
+    grads = _arrays(buf, offsets["grads", k], shapes, dtype)
+    (x,) = _arrays(buf, offsets["x", k], [(max_part, *sample_shape)], dtype)
+    (y,) = _arrays(buf, offsets["y", k], [(max_part,)], np.int64)
+    return grads, x, y
+
+
 class DataParallel:
     """Run each training step split across ``workers`` processes.
 
@@ -157,49 +165,40 @@ class DataParallel:
     """
 
     def __init__(self, model, workers, batch_size, sample_shape):
-        func = "DataParallel"
-        for name, v in (("workers", workers), ("batch_size", batch_size)):
-            if not isinstance(v, Integral) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{func}: {name} must be a positive int, "
-                                 f"got {v!r}")
-        self.model, self.workers = model, int(workers)
-        self.dtype = model.dtype
+        self.workers = _positive_int(workers, "workers", "DataParallel")
+        batch_size = _positive_int(batch_size, "batch_size", "DataParallel")
+        self.model, self.dtype = model, model.dtype
         self.sample_shape = tuple(int(s) for s in sample_shape)
-        self.max_part = split_sizes(int(batch_size), self.workers)[0]
-        params = model.params()
-        self._shapes = [p.shape for p in params.values()]
-        self._names = list(params)
-        n_params = sum(p.size for p in params.values())
-        sample_size = int(np.prod(self.sample_shape))
-        self._offsets, nbytes = _layout(n_params, self.max_part, sample_size,
-                                        self.dtype, self.workers)
+        self.max_part = split_sizes(batch_size, self.workers)[0]
+        params = model.params().values()
+        self._shapes = [p.shape for p in params]
+        self._offsets, nbytes = _layout(
+            sum(p.size for p in params), self.max_part,
+            int(np.prod(self.sample_shape)), self.dtype, self.workers)
         self._procs, self._file, self._pending = [], None, None
+        self._leftover = None
         if self.workers == 1:
             return
         try:
-            self._start(nbytes, sample_size)
+            self._start(nbytes)
         except BaseException:
             self.close()
             raise
 
-    def _start(self, nbytes, sample_size):
+    def _start(self, nbytes):
         fd, path = tempfile.mkstemp(prefix="cnnlib-parallel-", dir=_shared_dir())
         try:
             os.ftruncate(fd, nbytes)
             self._file = np.memmap(path, np.uint8, "r+", shape=(nbytes,))
         finally:
             os.close(fd)
-        buf, at = self._file, self._offsets
-        self._params = _arrays(buf, at["params"], self._shapes, self.dtype)
+        self._params = _arrays(self._file, self._offsets["params"],
+                               self._shapes, self.dtype)
         self._grads, self._x, self._y = {}, {}, {}
         for k in range(self.workers):
-            self._grads[k] = _arrays(buf, at["grads", k], self._shapes,
-                                     self.dtype)
-            (self._x[k],) = _arrays(buf, at["x", k],
-                                    [(self.max_part, *self.sample_shape)],
-                                    self.dtype)
-            (self._y[k],) = _arrays(buf, at["y", k], [(self.max_part,)],
-                                    np.int64)
+            self._grads[k], self._x[k], self._y[k] = _worker_arrays(
+                self._file, self._offsets, k, self._shapes, self.dtype,
+                self.max_part, self.sample_shape)
         env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                    MKL_NUM_THREADS="1")
         root = str(Path(__file__).resolve().parent.parent)
@@ -345,12 +344,14 @@ class DataParallel:
             hits += int(replies[k][1])
         if not np.isfinite(loss):
             return loss / n, hits
-        for i, name in enumerate(self._names):
-            total = self._grads[busy[0]][i].copy()
-            for k in busy[1:]:
-                total += self._grads[k][i]
-            layer_index, key = name.split(".", 1)
-            self.model.layers[int(layer_index)].grads[key] = total
+        i = 0  # the shared gradients are in params() order
+        for layer in self.model.layers:
+            for key in layer.params:
+                total = self._grads[busy[0]][i].copy()
+                for k in busy[1:]:
+                    total += self._grads[k][i]
+                layer.grads[key] = total
+                i += 1
         return loss / n, hits
 
     def close(self):
@@ -370,7 +371,7 @@ class DataParallel:
         self._procs = []
         self._params = self._grads = self._x = self._y = None
         self._file = None
-        if getattr(self, "_leftover", None):
+        if self._leftover:
             try:
                 os.unlink(self._leftover)
                 self._leftover = None
@@ -398,16 +399,13 @@ def _worker_setup(inp):
     k, dtype = setup["k"], np.dtype(setup["dtype"])
     buf = np.memmap(setup["path"], np.uint8, "r+")
     at, shapes = setup["offsets"], setup["shapes"]
-    params = _arrays(buf, at["params"], shapes, dtype)
-    grads = _arrays(buf, at["grads", k], shapes, dtype)
+    params = iter(_arrays(buf, at["params"], shapes, dtype))
     model = setup["model"]
-    it = iter(params)
     for layer in model.layers:
         for name in layer.params:
-            layer.params[name] = next(it)
-    max_part = setup["max_part"]
-    (x,) = _arrays(buf, at["x", k], [(max_part, *setup["sample_shape"])], dtype)
-    (y,) = _arrays(buf, at["y", k], [(max_part,)], np.int64)
+            layer.params[name] = next(params)
+    grads, x, y = _worker_arrays(buf, at, k, shapes, dtype, setup["max_part"],
+                                 setup["sample_shape"])
     return model, x, y, grads
 
 
