@@ -10,8 +10,9 @@ Taught in notebooks/02_convolution.ipynb (output size) and
 notebooks/05_pooling_and_downsampling.ipynb (receptive field).
 """
 
+import math
 from collections import namedtuple
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
@@ -24,6 +25,8 @@ __all__ = [
     "check_array",
     "check_finite",
     "check_dout",
+    "check_positive_int",
+    "check_number",
 ]
 
 
@@ -32,6 +35,47 @@ __all__ = [
 
 def _is_int(v):
     return isinstance(v, Integral) and not isinstance(v, bool)
+
+
+def check_positive_int(value, name, func):
+    """Return ``value`` as an int if it is a positive int, else raise.
+
+    The one check for counts (epochs, batch size, channels, sizes) used by
+    every module. NumPy ints are accepted; ``True`` and ``2.0`` are not.
+
+    >>> check_positive_int(3, "epochs", "fit")
+    3
+    >>> check_positive_int(0, "epochs", "fit")
+    Traceback (most recent call last):
+    ...
+    ValueError: fit: epochs must be a positive int, got 0
+    """
+    if not _is_int(value) or value < 1:
+        raise ValueError(f"{func}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def check_number(value, name, func, low=0.0, high=math.inf, low_open=False):
+    """Return ``value`` as a float if it is a finite number in range, else raise.
+
+    The range is ``[low, high)``, or ``(low, high)`` with ``low_open=True``.
+
+    >>> check_number(0.1, "lr", "SGD", low_open=True)
+    0.1
+    >>> check_number(-1, "lr", "SGD", low_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: SGD: lr must be a number > 0, got -1
+    """
+    ok = isinstance(value, (Real, np.floating)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value)
+    ok = ok and (value > low if low_open else value >= low) and value < high
+    if not ok:
+        where = f"> {low:g}" if low_open else f">= {low:g}"
+        if high != math.inf:
+            where += f" and < {high:g}"
+        raise ValueError(f"{func}: {name} must be a number {where}, got {value!r}")
+    return float(value)
 
 
 def as_pair(value, name, func, minimum=1):
