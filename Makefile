@@ -1,11 +1,12 @@
 # Two commands do everything; each sets up .venv on first use.
 #   make lab    open JupyterLab on the notebooks
 #   make test   lint, then the whole test suite (library, notebooks, grading, browser)
+#   make check  lint and the unit tests only (under a minute; `--lf` reruns failures)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: lab test notebooks nav student clean-venv
+.PHONY: lab test check notebooks nav student clean-venv
 
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/notebooks/00_setup_check.ipynb
@@ -13,6 +14,10 @@ lab: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest
+
+check: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest tests cnnlib -m "not slow" -q
 
 # Maintainers: re-execute every notebook cleanly and refresh navigation.
 notebooks: $(VENV)/.installed
@@ -24,8 +29,8 @@ student: $(VENV)/.installed
 	$(BIN)/python tools/make_student.py notebooks --out student --force
 
 $(VENV)/.installed: requirements.txt pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
-	  { echo "Python 3.10 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

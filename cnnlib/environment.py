@@ -4,6 +4,7 @@
 version found and, when something is wrong, one concrete fix.
 """
 
+import re
 import sys
 from collections import namedtuple
 from importlib import metadata
@@ -14,20 +15,75 @@ __all__ = ["Check", "check_environment", "report"]
 Check = namedtuple("Check", ["name", "found", "ok", "fix"])
 Check.__doc__ = "One requirement: its name, the version found, ok, and a fix."
 
-# (distribution, minimum version, why it matters)
-REQUIREMENTS = [
-    ("numpy", (1, 26), "the arrays every kernel works on"),
-    ("matplotlib", (3, 8), "every figure"),
-    ("ipywidgets", (8, 1), "the sliders of the explorers"),
-    ("jupyterlab_widgets", (3, 0), "shows ipywidgets inside JupyterLab"),
-    ("ipykernel", (6, 0), "runs the notebook code"),
-]
 INSTALL = "pip install -r requirements.txt  (from the repository root)"
-# (distribution, first bad major version, why): known to break the course
-TOO_NEW = [
-    ("ipykernel", 7, "ipykernel 7 can hang on a cell until it is restarted "
-     "(ipython/ipykernel#1554)"),
-]
+
+# What each package is for, in the order the setup check prints them. The
+# version bounds are not written here: they are read from cnnlib's installed
+# metadata, whose one source is pyproject.toml.
+WHY = {
+    "numpy": "the arrays every kernel works on",
+    "matplotlib": "every figure",
+    "ipywidgets": "the sliders of the explorers",
+    "jupyterlab_widgets": "shows ipywidgets inside JupyterLab",
+    "ipykernel": "runs the notebook code",
+}
+# Why an upper bound is there, for the fix the setup check prints.
+WHY_CAPPED = {
+    "ipykernel": "ipykernel 7 can hang on a cell until it is restarted "
+                 "(ipython/ipykernel#1554)",
+}
+
+
+def _declared():
+    """``{name: (floor, first_bad_major)}`` as cnnlib's metadata declares.
+
+    Reads the installed requirements (``dependencies`` and the ``course``
+    extra of pyproject.toml); ``floor`` is a version tuple or None, and
+    ``first_bad_major`` is the major version of a ``<N`` bound or None.
+    """
+    try:
+        requires = metadata.requires("cnnlib") or []
+    except metadata.PackageNotFoundError:
+        return {}
+    declared = {}
+    for req in requires:
+        spec, _, marker = req.partition(";")
+        if marker and "course" not in marker:
+            continue
+        m = re.match(r"\s*([A-Za-z0-9_.-]+)\s*(?:\[[^\]]*\])?\s*\(?([^)]*)", spec)
+        floor = cap = None
+        for bound in m.group(2).split(","):
+            bound = bound.strip()
+            if bound.startswith(">="):
+                floor = _version_tuple(bound[2:])
+            elif bound.startswith("<") and not bound.startswith("<="):
+                cap = _version_tuple(bound[1:])[0]
+        declared[m.group(1).lower().replace("-", "_")] = (floor, cap)
+    return declared
+
+
+def _python_floor():
+    """The oldest Python cnnlib supports, from its metadata (pyproject.toml)."""
+    try:
+        text = metadata.metadata("cnnlib")["Requires-Python"] or ""
+    except metadata.PackageNotFoundError:
+        text = ""
+    m = re.search(r">=\s*([0-9.]+)", text)
+    return _version_tuple(m.group(1)) if m else (3,)
+
+
+def _requirements():
+    """(name, minimum, why) for each package the setup check looks at."""
+    declared = _declared()
+    return [(name, declared.get(name, (None, None))[0] or (0,), why)
+            for name, why in WHY.items()]
+
+
+def _too_new():
+    """(name, first bad major version, why) for each capped package."""
+    declared = _declared()
+    return [(name, declared[name][1], why) for name, why in WHY_CAPPED.items()
+            if name in declared and declared[name][1] is not None]
 
 
 def _version_tuple(text):
@@ -63,12 +119,14 @@ def check_environment():
     """
     checks = []
     py = ".".join(map(str, sys.version_info[:3]))
-    checks.append(Check("python", py, sys.version_info >= (3, 10),
-                        "" if sys.version_info >= (3, 10)
-                        else "Python 3.10 or newer is needed"))
-    checks.extend(_check_package(n, m) for n, m, _ in REQUIREMENTS)
+    oldest = _python_floor()
+    checks.append(Check("python", py, sys.version_info >= oldest,
+                        "" if sys.version_info >= oldest else
+                        f"Python {'.'.join(map(str, oldest))} or newer is "
+                        "needed"))
+    checks.extend(_check_package(n, m) for n, m, _ in _requirements())
     for i, c in enumerate(checks):
-        for name, major, why in TOO_NEW:
+        for name, major, why in _too_new():
             if c.name == name and c.ok and _version_tuple(c.found)[0] >= major:
                 checks[i] = c._replace(ok=False, fix=(
                     f"{why}: pip install '{name}<{major}', then restart "

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from kernel_checks import assert_fast_matches_naive
 from scipy import signal
 
 import cnnlib.conv
@@ -16,6 +15,7 @@ from cnnlib.conv import (
     im2col,
 )
 from cnnlib.gradcheck import check_gradients, rel_error
+from tests.kernel_checks import assert_fast_matches_naive
 
 
 def random_config(rng, max_size=7):

@@ -11,9 +11,10 @@ def test_this_environment_passes():
 
 
 def test_a_missing_or_old_package_gets_one_fix(monkeypatch, capsys):
-    monkeypatch.setattr(environment, "REQUIREMENTS",
-                        [("numpy", (999, 0), ""), ("surely-not-installed", (1, 0), "")]
-                        + environment.REQUIREMENTS[1:])
+    real = environment._requirements()
+    monkeypatch.setattr(environment, "_requirements", lambda: (
+        [("numpy", (999, 0), ""), ("surely-not-installed", (1, 0), "")]
+        + real[1:]))
     checks = {c.name: c for c in check_environment()}
     assert not checks["numpy"].ok and "--upgrade 'numpy>=999.0'" in checks["numpy"].fix
     assert not checks["surely-not-installed"].ok
@@ -28,7 +29,32 @@ def test_report_of_good_checks():
 
 
 def test_a_known_bad_version_is_flagged(monkeypatch):
-    monkeypatch.setattr(environment, "TOO_NEW", [("numpy", 1, "numpy hangs")])
+    monkeypatch.setattr(environment, "_too_new", lambda: [("numpy", 1, "numpy hangs")])
     checks = {c.name: c for c in check_environment()}
     assert not checks["numpy"].ok
     assert "pip install 'numpy<1'" in checks["numpy"].fix
+
+
+def test_bounds_come_from_pyproject_only():
+    """The setup check's floors and caps are pyproject.toml's, not a copy."""
+    import re
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[1]
+                             / "pyproject.toml").read_text())["project"]
+    listed = project["dependencies"] + project["optional-dependencies"]["course"]
+    bounds = {}
+    for req in listed:
+        name = re.match(r"[A-Za-z0-9_.-]+", req).group(0).lower()
+        floor = re.search(r">=([0-9.]+)", req)
+        cap = re.search(r"<([0-9]+)", req)
+        bounds[name.replace("-", "_")] = (
+            tuple(int(p) for p in floor.group(1).split(".")) if floor else None,
+            int(cap.group(1)) if cap else None)
+    for name, minimum, _ in environment._requirements():
+        assert name in bounds, f"the setup check looks at undeclared {name}"
+        assert minimum == bounds[name][0], name
+    assert environment._too_new() == [
+        (n, bounds[n][1], why) for n, why in environment.WHY_CAPPED.items()]
+    assert ("ipykernel", 7) in [(n, m) for n, m, _ in environment._too_new()]

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from kernel_checks import assert_fast_matches_naive
 
 from cnnlib.conv import conv2d_forward
 from cnnlib.gradcheck import check_gradients, rel_error
@@ -16,6 +15,7 @@ from cnnlib.local import (
     local2d_forward,
     local2d_forward_naive,
 )
+from tests.kernel_checks import assert_fast_matches_naive
 
 
 def random_config(rng, max_size=7):

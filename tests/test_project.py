@@ -1,7 +1,11 @@
 """The project's own promises: one package list, a README that matches the
 notebooks, a CI script that runs the README's test command."""
 
+import ast
+import json
 import re
+import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,25 +35,68 @@ def test_environment_yml_takes_its_packages_from_requirements_txt():
         f"{conda_deps}; put them in requirements.txt")
 
 
-def test_requirements_are_lower_bounds_and_install_the_project():
-    text = (ROOT / "requirements.txt").read_text()
-    assert "-e ." in [line.strip() for line in text.splitlines()]
-    for line in text.splitlines():
-        line = line.split("#")[0].strip()
-        assert "==" not in line, f"requirements.txt pins exactly: {line!r}"
-    names = requirement_names(ROOT / "requirements.txt")
-    for needed in ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbval",
-                   "pytest", "scipy"]:
-        assert needed in names, f"requirements.txt lacks {needed}"
+def _project():
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _name(requirement):
+    return re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
+
+
+def test_requirements_txt_installs_the_project_and_its_course_extra():
+    lines = [line.split("#")[0].strip()
+             for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    assert [line for line in lines if line] == ["-e .[course]"], (
+        "requirements.txt must only install the project with its course "
+        "extra: the package list lives in pyproject.toml")
+
+
+def test_pyproject_lists_lower_bounds_once():
+    project = _project()
+    listed = project["dependencies"] + project["optional-dependencies"]["course"]
+    for req in listed:
+        assert "==" not in req, f"pyproject.toml pins exactly: {req!r}"
+        assert ">=" in req, f"{req!r} has no lower bound"
+    names = [_name(r) for r in listed]
     assert len(names) == len(set(names)), "a package is listed twice"
+    for needed in ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbval",
+                   "pytest", "scipy", "tqdm"]:
+        assert needed in names, f"pyproject.toml lacks {needed}"
+    assert "version" in project.get("dynamic", []), (
+        "the version is written once, in cnnlib/__init__.py")
 
 
-def test_dev_requirements_extend_the_main_list():
-    dev = ROOT / "requirements-dev.txt"
-    assert "-r requirements.txt" in dev.read_text()
-    overlap = set(requirement_names(dev)) & set(requirement_names(
-        ROOT / "requirements.txt"))
-    assert not overlap, f"listed in both requirement files: {overlap}"
+# import name -> distribution name, where they differ
+DIST = {"IPython": "ipython"}
+
+
+def _third_party_imports():
+    found = {}
+    for path in sorted((ROOT / "cnnlib").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                if top != "cnnlib" and top not in sys.stdlib_module_names:
+                    found.setdefault(top, path.relative_to(ROOT))
+    return found
+
+
+def test_every_third_party_import_of_cnnlib_is_a_declared_dependency():
+    declared = {_name(r) for r in _project()["dependencies"]}
+    imports = _third_party_imports()
+    assert "numpy" in imports and "tqdm" in imports
+    for module, where in imports.items():
+        dist = DIST.get(module, module).lower()
+        assert dist in declared, (
+            f"{where} imports {module}, but pyproject.toml's dependencies "
+            f"lack {dist}: `pip install .` then using it would fail")
 
 
 def test_readme_lists_every_notebook_with_a_working_link():
@@ -68,3 +115,44 @@ def test_readme_test_command_is_what_ci_runs():
     assert "make test" in readme and "make lab" in readme
     assert re.search(r"^make test$", ci, flags=re.M), ".ci/run must run make test"
     assert "OPENBLAS_NUM_THREADS=1" in ci
+
+
+def _modules():
+    for path in sorted((ROOT / "cnnlib").rglob("*.py")):
+        yield path, ast.parse(path.read_text(encoding="utf-8"))
+
+
+def test_each_module_says_once_where_it_is_taught():
+    """One "Taught in" line per module, never per function."""
+    for path, tree in _modules():
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                doc = ast.get_docstring(node) or ""
+                assert "Taught in" not in doc, (
+                    f"{path.relative_to(ROOT)}: {node.name}'s docstring says "
+                    "where it is taught; say it once, in the module docstring")
+        doc = ast.get_docstring(tree) or ""
+        assert doc.count("Taught in") <= 1, path.relative_to(ROOT)
+
+
+def test_taught_in_names_notebooks_that_use_the_module():
+    for path, tree in _modules():
+        doc = " ".join((ast.get_docstring(tree) or "").split())
+        if "Taught in" not in doc:
+            continue
+        sentence = doc.split("Taught in", 1)[1].split(".ipynb.")[0] + ".ipynb"
+        named = re.findall(r"notebooks/[\w.-]+\.ipynb", sentence)
+        assert named, f"{path.relative_to(ROOT)}: 'Taught in' names no notebook"
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        dotted = ".".join(p for p in parts if p != "__init__")
+        parent, _, leaf = dotted.rpartition(".")
+        uses = re.compile(rf"(\b{re.escape(dotted)}\b|from {re.escape(parent)}"
+                          rf" import [^\n]*\b{re.escape(leaf)}\b)")
+        for nb in named:
+            assert (ROOT / nb).is_file(), f"{path.relative_to(ROOT)} names {nb}"
+            cells = json.loads((ROOT / nb).read_text(encoding="utf-8"))["cells"]
+            code = "\n".join("".join(c["source"]) for c in cells
+                             if c["cell_type"] == "code")
+            assert uses.search(code), (
+                f"{path.relative_to(ROOT)} says it is taught in {nb}, but no "
+                f"code cell there uses {dotted}")
