@@ -9,8 +9,9 @@ Two sources of MNIST (LeCun, Cortes and Burges), both returned as
 - ``source="<directory>"``: the four standard IDX files of the full set
   (60,000 + 10,000 digits), gzipped or not, read by `read_idx`.
 
-See ``data/README.md`` for provenance, licence and the split. Taught in
-notebooks/07_training_a_cnn.ipynb.
+See ``data/README.md`` for provenance, licence and the split.
+
+Taught in notebooks/07_training_a_cnn.ipynb.
 """
 
 import gzip
@@ -254,10 +255,6 @@ def load_mnist(source="subset", split="train", dtype=None, normalize=False):
     y : ndarray, shape (N,), int64
         Digit labels 0-9.
 
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
-
     Examples
     --------
     >>> X, y = load_mnist(split="test")
@@ -337,7 +334,7 @@ def load_sample_image(factor=1):
     -----
     The photo ships with matplotlib
     (``matplotlib.cbook.get_sample_data("grace_hopper.jpg")``), so no
-    download and no new dependency. Taught in notebooks/02_convolution.ipynb.
+    download and no new dependency.
     """
     if not isinstance(factor, Integral) or isinstance(factor, bool) or factor < 1:
         raise ValueError(
@@ -383,10 +380,6 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None,
     X_batch : ndarray, shape (B, ...)
     y_batch : ndarray, shape (B,)
         Copies (fancy indexing) when shuffled, views otherwise.
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     func = "iterate_minibatches"
     if not isinstance(batch_size, Integral) or isinstance(batch_size, bool):

@@ -1,7 +1,8 @@
 """Numerical gradients and relative error: the habit of checking backprop.
 
-Used by the tests and, visibly, by the notebooks. Taught in
-notebooks/06_backpropagation.ipynb.
+Used by the tests and, visibly, by the notebooks.
+
+Taught in notebooks/06_backpropagation.ipynb.
 """
 
 import inspect
