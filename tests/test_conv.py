@@ -380,7 +380,7 @@ def test_conv_huge_padding_refused_before_allocating(forward):
               "(1, 1, 40001, 40001) = 12.8 GB", "MAX_ARRAY_BYTES"])
 
 
-def test_im2col_huge_column_matrixassert_refused_before_allocating():
+def test_im2col_huge_column_matrix_refused():
     # The input is small (2 MB) but its 51x51 windows would fill 5.2 GB.
     x = np.zeros((1, 1, 500, 500))
     assert_refused_before_allocating(lambda: im2col(x, 51, padding=25),
