@@ -44,28 +44,9 @@ def _check_batch(x, func):
     return check_finite(x, "x", func)
 
 
-def linear_forward(x, w, b=None):
-    """Fully-connected layer: ``out = x.reshape(N, D) @ w + b``.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, d_1, ..., d_k)
-        Any shape with the batch first; each sample is flattened to
-        ``D = d_1 * ... * d_k`` features (row-major, as `flatten_forward`).
-    w : ndarray, shape (D, M)
-        Same dtype as x.
-    b : ndarray, shape (M,), or None
-        Same dtype as x; None means no bias.
-
-    Returns
-    -------
-    out : ndarray, shape (N, M), dtype of x
-    cache : LinearCache, consumed by `linear_backward`
-    """
-    func = "linear_forward"
-    _check_batch(x, func)
+def _check_weights(w, b, D, x, func):
+    """w (D, M) and b (M,) or None, matching x flattened to (N, D)."""
     N = x.shape[0]
-    D = int(np.prod(x.shape[1:]))
     check_array(w, "w", func, ndim=2, shape_doc="(D, M)")
     if w.shape[0] != D:
         raise ValueError(
@@ -88,6 +69,31 @@ def linear_forward(x, w, b=None):
                 f"{func}: b must have x's dtype {x.dtype}, got {b.dtype}"
             )
         check_finite(b, "b", func)
+
+
+def linear_forward(x, w, b=None):
+    """Fully-connected layer: ``out = x.reshape(N, D) @ w + b``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, d_1, ..., d_k)
+        Any shape with the batch first; each sample is flattened to
+        ``D = d_1 * ... * d_k`` features (row-major, as `flatten_forward`).
+    w : ndarray, shape (D, M)
+        Same dtype as x.
+    b : ndarray, shape (M,), or None
+        Same dtype as x; None means no bias.
+
+    Returns
+    -------
+    out : ndarray, shape (N, M), dtype of x
+    cache : LinearCache, consumed by `linear_backward`
+    """
+    func = "linear_forward"
+    _check_batch(x, func)
+    N = x.shape[0]
+    D = int(np.prod(x.shape[1:]))
+    _check_weights(w, b, D, x, func)
     # An explicit D (not -1) also works for an empty batch.
     x2 = x.reshape(N, D)
     out = x2 @ w

@@ -42,19 +42,9 @@ __all__ = [
 
 def _check_local(x, w, b, stride, padding, func):
     """Validate arguments; return (stride, padding, (H_out, W_out))."""
-    check_array(x, "x", func, 4, "(N, C, H, W)")
-    check_array(w, "w", func, 6, "(H_out, W_out, F, C, KH, KW)")
-    if w.dtype != x.dtype:
-        raise TypeError(f"{func}: w must have the dtype of x ({x.dtype}), "
-                        f"got {w.dtype}")
-    if 0 in x.shape or 0 in w.shape:
-        raise ValueError(f"{func}: x and w must not be empty, got x of shape "
-                         f"{x.shape} and w of shape {w.shape}")
+    _check_arrays(x, w, func)
     N, C, H, W = x.shape
-    H_w, W_w, F, C_w, KH, KW = w.shape
-    if C_w != C:
-        raise ValueError(f"{func}: w must have {C} input channels to match x "
-                         f"(N, C={C}, H, W), got w of shape {w.shape}")
+    H_w, W_w, F, _, KH, KW = w.shape
     stride = as_pair(stride, "stride", func)
     padding = as_pair(padding, "padding", func, minimum=0)
     out_hw = output_hw((H, W), (KH, KW), stride, padding, func=func)
@@ -67,17 +57,37 @@ def _check_local(x, w, b, stride, padding, func):
                          f"KW) with (H_out, W_out) = {out_hw} for this input, "
                          f"got w of shape {w.shape}")
     if b is not None:
-        check_array(b, "b", func, 3, "(F, H_out, W_out)")
-        if b.shape != (F, *out_hw):
-            raise ValueError(f"{func}: b must have shape (F, H_out, W_out) = "
-                             f"{(F, *out_hw)}, got {b.shape}")
-        if b.dtype != x.dtype:
-            raise TypeError(f"{func}: b must have the dtype of x ({x.dtype}), "
-                            f"got {b.dtype}")
-        check_finite(b, "b", func)
+        _check_bias(b, (F, *out_hw), x.dtype, func)
     check_finite(x, "x", func)
     check_finite(w, "w", func)
     return stride, padding, out_hw
+
+
+def _check_arrays(x, w, func):
+    """x (N, C, H, W) and w (H_out, W_out, F, C, KH, KW): ranks, dtypes, C."""
+    check_array(x, "x", func, 4, "(N, C, H, W)")
+    check_array(w, "w", func, 6, "(H_out, W_out, F, C, KH, KW)")
+    if w.dtype != x.dtype:
+        raise TypeError(f"{func}: w must have the dtype of x ({x.dtype}), "
+                        f"got {w.dtype}")
+    if 0 in x.shape or 0 in w.shape:
+        raise ValueError(f"{func}: x and w must not be empty, got x of shape "
+                         f"{x.shape} and w of shape {w.shape}")
+    C = x.shape[1]
+    if w.shape[3] != C:
+        raise ValueError(f"{func}: w must have {C} input channels to match x "
+                         f"(N, C={C}, H, W), got w of shape {w.shape}")
+
+
+def _check_bias(b, shape, dtype, func):
+    check_array(b, "b", func, 3, "(F, H_out, W_out)")
+    if b.shape != shape:
+        raise ValueError(f"{func}: b must have shape (F, H_out, W_out) = "
+                         f"{shape}, got {b.shape}")
+    if b.dtype != dtype:
+        raise TypeError(f"{func}: b must have the dtype of x ({dtype}), "
+                        f"got {b.dtype}")
+    check_finite(b, "b", func)
 
 
 LocalCache = cache_type(
