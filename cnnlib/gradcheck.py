@@ -9,7 +9,7 @@ import inspect
 
 import numpy as np
 
-from .shapes import check_array
+from .shapes import check_array, check_number
 
 __all__ = ["rel_error", "numerical_gradient", "check_gradients"]
 
@@ -61,6 +61,7 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
     Cost: two calls of ``f`` per element of ``x``; use tiny inputs.
     """
     check_array(x, "x", "numerical_gradient")
+    h = check_number(h, "h", "numerical_gradient", low_open=True)
     if not callable(f):
         raise TypeError(f"numerical_gradient: f must be callable, got {f!r}")
 
