@@ -45,7 +45,8 @@ ConvCache = cache_type(
      "dilation"],
     """What `conv2d_backward` needs from `conv2d_forward`.
 
-cols      : the im2col matrix of x (or its transpose, for few channels)
+cols      : the im2col matrix of x, (N*H_out*W_out, KH*KW*C), see `im2col`
+            (for few channels with a bias: one more column, of ones)
 w         : the weights (F, C, KH, KW)
 has_bias  : whether the forward added a bias (then db is computed)
 x_shape   : (N, C, H, W);  out_shape : (N, F, H_out, W_out)
@@ -353,11 +354,12 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
         # are already NCHW. The bias rides along as a weight column against
         # the row of ones in the columns, saving a pass over the output.
         cols = _columns(x, KH, KW, stride, padding, dilation, out_hw,
-                        ones=b is not None).T
+                        ones=b is not None)
+        cols_t = cols.T  # C-ordered (K [+ 1], N*H_out*W_out)
         w_mat = w.transpose(0, 2, 3, 1).reshape(F, -1)
         if b is not None:
             w_mat = np.concatenate([w_mat, b[:, None]], axis=1)
-        out = np.matmul(w_mat, cols.reshape(len(cols), N, -1).transpose(
+        out = np.matmul(w_mat, cols_t.reshape(len(cols_t), N, -1).transpose(
             1, 0, 2)).reshape(N, F, *out_hw)
     else:
         cols = _columns(x, KH, KW, stride, padding, dilation, out_hw)
@@ -404,9 +406,10 @@ def conv2d_backward(dout, cache, need_dx=True):
 
 def _backward_few_channels(dout, cache, need_dx):
     """`conv2d_backward` in NCHW, as the forward: per-sample products."""
-    cols_t, w, has_bias, (N, C, H, W), _, stride, (ph, pw), dilation = cache
+    cols, w, has_bias, (N, C, H, W), _, stride, (ph, pw), dilation = cache
     F, _, KH, KW = w.shape
-    K = KH * KW * C  # cols_t is (K [+ 1 row of ones], N*H_out*W_out)
+    K = KH * KW * C
+    cols_t = cols.T  # C-ordered (K [+ 1 row of ones], N*H_out*W_out)
     out_hw = dout.shape[2:]
     dout3 = dout.reshape(N, F, -1)
     dw_mat = np.matmul(dout3, cols_t.reshape(len(cols_t), N, -1).transpose(

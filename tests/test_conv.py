@@ -271,6 +271,12 @@ def test_caches_are_named_and_print_shapes():
     out, cache = conv2d_forward(X, W, B)
     assert cache.w is W and cache.out_shape == out.shape
     assert cache.x_shape == X.shape and cache.has_bias
+    # cols is always the im2col matrix, one row per output position (few
+    # channels with a bias: plus a column of ones for the bias).
+    assert cache.cols.shape == (2 * 3 * 3, 3 * 3 * 3 + 1)
+    assert np.array_equal(cache.cols[:, :-1], im2col(X, 3))
+    x10, w10 = np.ones((1, 10, 4, 4)), np.ones((2, 10, 3, 3))
+    assert conv2d_forward(x10, w10, None)[1].cols.shape == (4, 90)
     text = repr(cache)
     assert text.startswith("ConvCache(cols=<float64 array (")
     assert f"x_shape={X.shape}" in text and "stride=(1, 1)" in text
