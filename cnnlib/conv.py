@@ -364,10 +364,14 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
     else:
         cols = _columns(x, KH, KW, stride, padding, dilation, out_hw)
         out_mat = cols @ w.transpose(2, 3, 1, 0).reshape(-1, F)
-        if b is not None:
-            out_mat += b
-        out = np.ascontiguousarray(
-            out_mat.reshape(N, *out_hw, F).transpose(0, 3, 1, 2))
+        # out_mat is channels-last, (N, H_out*W_out, F): one pass turns it
+        # NCHW and adds the bias.
+        out = np.empty((N, F, *out_hw), dtype=x.dtype)
+        nchw = out_mat.reshape(N, -1, F).transpose(0, 2, 1)
+        if b is None:
+            out.reshape(N, F, -1)[...] = nchw
+        else:
+            np.add(nchw, b[:, None], out=out.reshape(N, F, -1))
     cache = ConvCache(cols, w, b is not None, x.shape, out.shape, stride,
                       padding, dilation)
     return out, cache
