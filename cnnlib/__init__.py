@@ -28,9 +28,9 @@ Conventions (kept everywhere)
   dtype, NCHW in and out; a faster internal memory layout (``conv`` works
   channels-last) stays inside the module that uses it.
 - Bad input raises ``ValueError`` or ``TypeError`` naming the function, the
-  argument, what was expected and what came. Sizes whose arrays would
-  exceed ``cnnlib.shapes.MAX_ARRAY_BYTES`` (4 GiB) are refused before
-  anything is allocated.
+  argument, what was expected and what came. A convolution or pooling
+  whose arrays would exceed ``cnnlib.shapes.MAX_ARRAY_BYTES`` (4 GiB) is
+  refused before anything is allocated.
 - Importing cnnlib does no work: no seeding, no plotting style, no data.
 
 Vocabulary (the same word means the same thing in every module)
@@ -46,7 +46,8 @@ Vocabulary (the same word means the same thing in every module)
 - arguments: ``input_size`` is the input's length H (or ``(H, W)``);
   ``kernel`` is a conv kernel's size; ``size`` is a pooling window's size
   (``maxpool2d_forward(x, size=2)``, ``pool_output_size(26, size=2)``);
-  ``stride``, ``padding`` and ``dilation`` as above.
+  ``stride``, ``padding`` and ``dilation`` as above. Layer classes name
+  the conv kernel as PyTorch does: ``Conv2D(C, F, kernel_size=3)``.
 
 Modules, in the order the notebooks teach them:
 
