@@ -328,8 +328,11 @@ def test_any_memory_layout_of_x_and_dout(short_run, monkeypatch):
         msg = f"trial {trial}: x{x.shape} w{w.shape} {cfg} x_last={trial % 2}"
         out, cache = conv2d_forward(xl, w, b, **cfg)
         assert rel_error(out, out_n) < 1e-9, msg
+        assert out.flags.c_contiguous, msg  # NCHW out, whatever came in
         dx, dw, db = conv2d_backward(dl, cache)
         assert rel_error(dx, dx_n) < 1e-9, msg
+        strides = [st for st, n in zip(dx.strides, dx.shape) if n > 1]
+        assert strides == sorted(strides, reverse=True), msg  # NCHW order
         assert rel_error(dw, dw_n) < 1e-9, msg
         if b is not None:
             assert rel_error(db, db_n) < 1e-9, msg

@@ -117,6 +117,7 @@ def test_any_memory_layout_gives_the_same_numbers(kind):
         dout = rng.standard_normal(out.shape)
         dx = fast[1](_layout(dout, dout_last), cache)
         assert rel_error(dx, naive[1](dout, cache_n)) < 1e-10, msg
+        assert out.flags.c_contiguous and dx.flags.c_contiguous, msg
 
 
 # ------------------------------------------------------------- gradients
