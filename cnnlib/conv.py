@@ -347,34 +347,49 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
     """
     stride, padding, dilation, out_hw = _check_conv(
         x, w, b, stride, padding, dilation, "conv2d_forward")
-    N, C = x.shape[:2]
-    F, _, KH, KW = w.shape
-    if _few_channels(C, KW):
-        # Per sample (F, K) @ (K, H_out*W_out): wide products whose results
-        # are already NCHW. The bias rides along as a weight column against
-        # the row of ones in the columns, saving a pass over the output.
-        cols = _columns(x, KH, KW, stride, padding, dilation, out_hw,
-                        ones=b is not None)
-        cols_t = cols.T  # C-ordered (K [+ 1], N*H_out*W_out)
-        w_mat = w.transpose(0, 2, 3, 1).reshape(F, -1)
-        if b is not None:
-            w_mat = np.concatenate([w_mat, b[:, None]], axis=1)
-        out = np.matmul(w_mat, cols_t.reshape(len(cols_t), N, -1).transpose(
-            1, 0, 2)).reshape(N, F, *out_hw)
-    else:
-        cols = _columns(x, KH, KW, stride, padding, dilation, out_hw)
-        out_mat = cols @ w.transpose(2, 3, 1, 0).reshape(-1, F)
-        # out_mat is channels-last, (N, H_out*W_out, F): one pass turns it
-        # NCHW and adds the bias.
-        out = np.empty((N, F, *out_hw), dtype=x.dtype)
-        nchw = out_mat.reshape(N, -1, F).transpose(0, 2, 1)
-        if b is None:
-            out.reshape(N, F, -1)[...] = nchw
-        else:
-            np.add(nchw, b[:, None], out=out.reshape(N, F, -1))
+    C, KW = x.shape[1], w.shape[3]
+    forward = _forward_few_channels if _few_channels(C, KW) else \
+        _forward_channels_last
+    out, cols = forward(x, w, b, stride, padding, dilation, out_hw)
     cache = ConvCache(cols, w, b is not None, x.shape, out.shape, stride,
                       padding, dilation)
     return out, cache
+
+
+def _forward_few_channels(x, w, b, stride, padding, dilation, out_hw):
+    """`conv2d_forward` in NCHW: per sample (F, K) @ (K, H_out*W_out).
+
+    Wide products whose results are already NCHW. The bias rides along as
+    a weight column against the column of ones, saving a pass over out.
+    """
+    N = x.shape[0]
+    F, _, KH, KW = w.shape
+    cols = _columns(x, KH, KW, stride, padding, dilation, out_hw,
+                    ones=b is not None)
+    cols_t = cols.T  # C-ordered (K [+ 1], N*H_out*W_out)
+    w_mat = w.transpose(0, 2, 3, 1).reshape(F, -1)
+    if b is not None:
+        w_mat = np.concatenate([w_mat, b[:, None]], axis=1)
+    out = np.matmul(w_mat, cols_t.reshape(len(cols_t), N, -1).transpose(
+        1, 0, 2)).reshape(N, F, *out_hw)
+    return out, cols
+
+
+def _forward_channels_last(x, w, b, stride, padding, dilation, out_hw):
+    """`conv2d_forward` with the columns channels-last: one big product."""
+    N = x.shape[0]
+    F, _, KH, KW = w.shape
+    cols = _columns(x, KH, KW, stride, padding, dilation, out_hw)
+    out_mat = cols @ w.transpose(2, 3, 1, 0).reshape(-1, F)
+    # out_mat is channels-last, (N, H_out*W_out, F): one pass turns it NCHW
+    # and adds the bias.
+    out = np.empty((N, F, *out_hw), dtype=x.dtype)
+    nchw = out_mat.reshape(N, -1, F).transpose(0, 2, 1)
+    if b is None:
+        out.reshape(N, F, -1)[...] = nchw
+    else:
+        np.add(nchw, b[:, None], out=out.reshape(N, F, -1))
+    return out, cols
 
 
 def conv2d_backward(dout, cache, need_dx=True):
