@@ -16,7 +16,8 @@ Conventions (kept everywhere)
 - ``padding`` counts zeros *per side*; ``stride``, ``padding`` and
   ``dilation`` are an int or an ``(h, w)`` pair; ``dilation=1`` is an
   ordinary kernel.
-- Output size (floor: positions that do not fit are dropped)::
+- Output size, computed in one place, ``cnnlib.shapes`` (floor: positions
+  that do not fit are dropped)::
 
       H_out = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1
 
@@ -24,11 +25,29 @@ Conventions (kept everywhere)
   not flipped). ``cnnlib.conv.correlate2d`` and ``cnnlib.conv.convolve2d``
   show the difference.
 - Every public function takes float32 or float64 arrays and returns the same
-  dtype. Names: ``x, w, b, out, dout, dx, dw, db, cache`` and
-  ``N, C, H, W, F, KH, KW``.
+  dtype, NCHW in and out; a faster internal memory layout (``conv`` works
+  channels-last) stays inside the module that uses it.
 - Bad input raises ``ValueError`` or ``TypeError`` naming the function, the
-  argument, what was expected and what came.
+  argument, what was expected and what came. A convolution or pooling
+  whose arrays would exceed ``cnnlib.shapes.MAX_ARRAY_BYTES`` (4 GiB) is
+  refused before anything is allocated.
 - Importing cnnlib does no work: no seeding, no plotting style, no data.
+
+Vocabulary (the same word means the same thing in every module)
+----------------------------------------------------------------
+- arrays: ``x, w, b, out, dout, dx, dw, db``; ``dw`` is always the weight
+  gradient. ``cache`` is a named tuple (``ConvCache``, ``MaxPoolCache``,
+  ...) made by ``op_forward`` and read by ``op_backward``; print it to see
+  what the backward pass keeps.
+- sizes: ``N`` samples, ``C`` input channels, ``F`` filters (output
+  channels), input ``(H, W)``, kernel or pool window ``(KH, KW)``, output
+  ``(H_out, W_out)``; stride ``(sh, sw)``, padding ``(ph, pw)``, dilation
+  ``(dil_h, dil_w)``.
+- arguments: ``input_size`` is the input's length H (or ``(H, W)``);
+  ``kernel`` is a conv kernel's size; ``size`` is a pooling window's size
+  (``maxpool2d_forward(x, size=2)``, ``pool_output_size(26, size=2)``);
+  ``stride``, ``padding`` and ``dilation`` as above. Layer classes name
+  the conv kernel as PyTorch does: ``Conv2D(C, F, kernel_size=3)``.
 
 Modules, in the order the notebooks teach them:
 
@@ -36,13 +55,13 @@ Modules, in the order the notebooks teach them:
   ``local`` (dense vs locally connected vs conv), ``conv``,
   ``activations``, ``pool``, ``linear``, ``losses``, ``gradcheck``;
 - networks: ``layers``, ``model`` (``Sequential``, ``lenet5``,
-  ``tiny_cnn``), ``optim``, ``train``, ``parallel`` (a batch split across
-  worker processes), ``callbacks`` (progress bar, live plot), ``augment``,
-  ``checkpoint``, ``cli`` (``python -m cnnlib.train``);
+  ``tiny_cnn``), ``optim``, ``train`` (the training loop),
+  ``callbacks`` (progress bar, live plot), ``augment``, ``checkpoint``,
+  ``cli`` (``python -m cnnlib.train``);
 - data: ``data`` (shipped MNIST digits, IDX files, a sample photograph);
-- teaching: ``plotting`` (a package of figure helpers), ``widgets`` (one
-  explorer module per topic), ``checks`` (exercise feedback),
-  ``environment`` (the setup check).
+- teaching: ``kernels`` (named 3x3 kernels), ``plotting`` (a package of
+  figure helpers), ``widgets`` (one explorer module per topic), ``checks``
+  (exercise feedback), ``environment`` (the setup check).
 """
 
 __version__ = "0.1.0"

@@ -9,7 +9,7 @@ Taught in notebooks/04_relu_and_nonlinearity.ipynb.
 
 import numpy as np
 
-from .shapes import check_array, check_dout, check_finite
+from .shapes import cache_type, check_array, check_cache, check_dout, check_finite
 
 __all__ = [
     "relu_forward",
@@ -18,7 +18,17 @@ __all__ = [
     "sigmoid_backward",
     "tanh_forward",
     "tanh_backward",
+    "ReluCache",
+    "SigmoidCache",
+    "TanhCache",
 ]
+
+ReluCache = cache_type("ReluCache", ["x"], """The input: ReLU passes the
+gradient where x > 0.""", __name__)
+SigmoidCache = cache_type("SigmoidCache", ["out"], """The output s: the
+derivative is s * (1 - s).""", __name__)
+TanhCache = cache_type("TanhCache", ["out"], """The output t: the derivative
+is 1 - t**2.""", __name__)
 
 
 def _check_x(x, func):
@@ -36,16 +46,12 @@ def relu_forward(x):
     Returns
     -------
     out : ndarray, same shape and dtype as x
-    cache : tuple, consumed by `relu_backward`
-
-    Notes
-    -----
-    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
+    cache : ReluCache, consumed by `relu_backward`
     """
     _check_x(x, "relu_forward")
     # np.maximum with a Python 0 keeps x's dtype (NumPy 2 weak scalars).
     out = np.maximum(x, 0)
-    return out, (x,)
+    return out, ReluCache(x)
 
 
 def relu_backward(dout, cache):
@@ -54,7 +60,7 @@ def relu_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray, same shape and dtype as the forward input
-    cache : tuple from `relu_forward`
+    cache : ReluCache from `relu_forward`
 
     Returns
     -------
@@ -64,9 +70,8 @@ def relu_backward(dout, cache):
     -----
     ReLU has no derivative at exactly 0; we use 0 there (the subgradient
     PyTorch also picks), so a unit sitting at 0 passes no gradient.
-    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
-    (x,) = cache
+    (x,) = check_cache(cache, ReluCache, "relu_backward")
     check_dout(dout, x.shape, x.dtype, "relu_backward")
     return dout * (x > 0)
 
@@ -81,20 +86,19 @@ def sigmoid_forward(x):
     Returns
     -------
     out : ndarray, same shape and dtype as x, values in [0, 1]
-    cache : tuple, consumed by `sigmoid_backward`
+    cache : SigmoidCache, consumed by `sigmoid_backward`
 
     Notes
     -----
     ``exp(-x)`` overflows for x = -1000. With ``z = exp(-|x|)``, which is in
     (0, 1], ``sigmoid(x) = 1 / (1 + z)`` for x >= 0 and ``z / (1 + z)`` for
     x < 0: both are safe, and only harmless underflow to 0 can happen.
-    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
     """
     _check_x(x, "sigmoid_forward")
     with np.errstate(under="ignore"):
         z = np.exp(-np.abs(x))
     out = np.where(x >= 0, 1, z) / (1 + z)
-    return out, (out,)
+    return out, SigmoidCache(out)
 
 
 def sigmoid_backward(dout, cache):
@@ -103,7 +107,7 @@ def sigmoid_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray, same shape and dtype as the forward output
-    cache : tuple from `sigmoid_forward`
+    cache : SigmoidCache from `sigmoid_forward`
 
     Returns
     -------
@@ -112,9 +116,9 @@ def sigmoid_backward(dout, cache):
     Notes
     -----
     The factor ``s * (1 - s)`` is at most 0.25, which is why deep sigmoid
-    stacks shrink gradients. Taught in notebooks/04_relu_and_nonlinearity.ipynb.
+    stacks shrink gradients.
     """
-    (out,) = cache
+    (out,) = check_cache(cache, SigmoidCache, "sigmoid_backward")
     check_dout(dout, out.shape, out.dtype, "sigmoid_backward")
     return dout * out * (1 - out)
 
@@ -129,15 +133,11 @@ def tanh_forward(x):
     Returns
     -------
     out : ndarray, same shape and dtype as x, values in [-1, 1]
-    cache : tuple, consumed by `tanh_backward`
-
-    Notes
-    -----
-    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
+    cache : TanhCache, consumed by `tanh_backward`
     """
     _check_x(x, "tanh_forward")
     out = np.tanh(x)
-    return out, (out,)
+    return out, TanhCache(out)
 
 
 def tanh_backward(dout, cache):
@@ -146,7 +146,7 @@ def tanh_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray, same shape and dtype as the forward output
-    cache : tuple from `tanh_forward`
+    cache : TanhCache from `tanh_forward`
 
     Returns
     -------
@@ -154,9 +154,8 @@ def tanh_backward(dout, cache):
 
     Notes
     -----
-    The factor is at most 1 (at x = 0). Taught in
-    notebooks/04_relu_and_nonlinearity.ipynb.
+    The factor is at most 1 (at x = 0).
     """
-    (out,) = cache
+    (out,) = check_cache(cache, TanhCache, "tanh_backward")
     check_dout(dout, out.shape, out.dtype, "tanh_backward")
     return dout * (1 - out * out)

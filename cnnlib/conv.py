@@ -6,43 +6,74 @@ with one matrix multiply per layer (im2col) and are what training uses.
 ``correlate2d`` and ``convolve2d`` work on single 2-D arrays, like
 ``scipy.signal.correlate2d`` / ``convolve2d``.
 
-Taught in notebooks/02_convolution.ipynb,
-notebooks/03_channels_and_feature_maps.ipynb (im2col) and
-notebooks/06_backpropagation.ipynb (backward).
+Letters: stride ``(sh, sw)``, padding ``(ph, pw)``, dilation
+``(dil_h, dil_w)``, output ``(H_out, W_out)``; ``dw`` is always the weight
+gradient.
+
+Taught in notebooks/02_convolution.ipynb.
 """
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .shapes import as_pair, check_array, check_dout, check_finite
+from .shapes import (
+    as_pair,
+    cache_type,
+    check_array,
+    check_cache,
+    check_dout,
+    check_finite,
+    check_memory,
+    output_hw,
+)
 
 __all__ = [
     "conv2d_forward",
     "conv2d_backward",
     "conv2d_forward_naive",
     "conv2d_backward_naive",
+    "ConvCache",
+    "NaiveConvCache",
     "im2col",
     "correlate2d",
     "convolve2d",
 ]
 
+ConvCache = cache_type(
+    "ConvCache",
+    ["cols", "w", "has_bias", "x_shape", "out_shape", "stride", "padding",
+     "dilation"],
+    """What `conv2d_backward` needs from `conv2d_forward`.
 
-def _check_conv(x, w, b, stride, padding, dilation, func):
-    """Validate conv arguments; return (stride, padding, dilation, out_hw)."""
+cols      : the im2col matrix of x, (N*H_out*W_out, KH*KW*C), see `im2col`
+            (for few channels with a bias: one more column, of ones)
+w         : the weights (F, C, KH, KW)
+has_bias  : whether the forward added a bias (then db is computed)
+x_shape   : (N, C, H, W);  out_shape : (N, F, H_out, W_out)
+stride, padding, dilation : (h, w) pairs
+""", __name__)
+
+NaiveConvCache = cache_type(
+    "NaiveConvCache",
+    ["x", "w", "b", "out_shape", "stride", "padding", "dilation"],
+    """What `conv2d_backward_naive` needs: the forward's inputs and settings.
+""", __name__)
+
+
+def _check_arrays(x, w, b, func):
+    """Check x (N, C, H, W), w (F, C, KH, KW) and b (F,) or None."""
     check_array(x, "x", func, 4, "(N, C, H, W)")
     check_array(w, "w", func, 4, "(F, C, KH, KW)")
     if w.dtype != x.dtype:
         raise TypeError(f"{func}: w must have the dtype of x ({x.dtype}), "
                         f"got {w.dtype}")
-    N, C, H, W = x.shape
-    F, _, KH, KW = w.shape
-    if N == 0 or C == 0 or H == 0 or W == 0:
-        raise ValueError(f"{func}: x must have N, C, H, W >= 1 (a non-empty "
-                         f"batch), got x of shape {x.shape}")
+    _check_batch(x, func)
+    F, C_w, KH, KW = w.shape
     if F == 0 or KH == 0 or KW == 0:
         raise ValueError(f"{func}: w must have F, KH, KW >= 1, got w of "
                          f"shape {w.shape}")
-    if w.shape[1] != C:
+    if C_w != x.shape[1]:
+        C = x.shape[1]
         raise ValueError(f"{func}: w must have {C} input channels to match x "
                          f"(N, C={C}, H, W), got w of shape {w.shape}")
     if b is not None:
@@ -53,28 +84,45 @@ def _check_conv(x, w, b, stride, padding, dilation, func):
         if b.dtype != x.dtype:
             raise TypeError(f"{func}: b must have the dtype of x ({x.dtype}), "
                             f"got {b.dtype}")
+
+
+def _check_batch(x, func):
+    if 0 in x.shape:
+        raise ValueError(f"{func}: x must have N, C, H, W >= 1 (a non-empty "
+                         f"batch), got x of shape {x.shape}")
+
+
+def _geometry(x, kernel_hw, F, stride, padding, dilation, func):
+    """Validate the settings; return (stride, padding, dilation, out_hw).
+
+    Refuses, before anything is allocated, a layer whose padded input,
+    column matrix or output would exceed `cnnlib.shapes.MAX_ARRAY_BYTES`.
+    """
     stride = as_pair(stride, "stride", func)
     padding = as_pair(padding, "padding", func, minimum=0)
     dilation = as_pair(dilation, "dilation", func)
-    span = [d * (k - 1) + 1 for d, k in zip(dilation, (KH, KW))]
-    if span[0] > H + 2 * padding[0] or span[1] > W + 2 * padding[1]:
-        pad = padding[0] if padding[0] == padding[1] else padding
-        raise ValueError(f"{func}: kernel {KH}x{KW} (dilated {span[0]}x"
-                         f"{span[1]}) does not fit input {H}x{W} with "
-                         f"padding {pad}")
+    N, C, H, W = x.shape
+    H_out, W_out = output_hw((H, W), kernel_hw, stride, padding, dilation,
+                             func)
+    (KH, KW), (ph, pw) = kernel_hw, padding
+    arrays = {"the padded input": (N, C, H + 2 * ph, W + 2 * pw),
+              "the im2col matrix": (N * H_out * W_out, KH * KW * C)}
+    if F is not None:
+        arrays["the output"] = (N, F, H_out, W_out)
+    check_memory(arrays, x.dtype, func)
+    return stride, padding, dilation, (H_out, W_out)
+
+
+def _check_conv(x, w, b, stride, padding, dilation, func):
+    """Validate a conv layer's arguments; return its geometry (see above)."""
+    _check_arrays(x, w, b, func)
+    geometry = _geometry(x, w.shape[2:], w.shape[0], stride, padding,
+                         dilation, func)
     check_finite(x, "x", func)
     check_finite(w, "w", func)
     if b is not None:
         check_finite(b, "b", func)
-    out_hw = tuple((n + 2 * p - s) // st + 1
-                   for n, p, s, st in zip((H, W), padding, span, stride))
-    return stride, padding, dilation, out_hw
-
-
-def _check_cache(cache, length, func, forward):
-    if not (isinstance(cache, tuple) and len(cache) == length):
-        raise TypeError(f"{func}: cache must be the tuple returned by "
-                        f"{forward}, got {type(cache).__name__}")
+    return geometry
 
 
 # ---------------------------------------------------------------- loops
@@ -94,17 +142,16 @@ def conv2d_forward_naive(x, w, b, stride=1, padding=0, dilation=1):
     Returns
     -------
     out : ndarray, shape (N, F, H_out, W_out)
-    cache : tuple, consumed by `conv2d_backward_naive`
+    cache : NaiveConvCache, consumed by `conv2d_backward_naive`
 
     Notes
     -----
     ``out[n, f, i, j] = sum(window * w[f]) + b[f]``, where ``window`` is the
     (C, KH, KW) patch of the padded input under output position (i, j).
     ``H_out = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1``.
-    Taught in notebooks/02_convolution.ipynb.
     """
     func = "conv2d_forward_naive"
-    (sh, sw), (ph, pw), (dh, dw), (H_out, W_out) = _check_conv(
+    (sh, sw), (ph, pw), (dil_h, dil_w), (H_out, W_out) = _check_conv(
         x, w, b, stride, padding, dilation, func)
     N, F, KH, KW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -114,12 +161,14 @@ def conv2d_forward_naive(x, w, b, stride=1, padding=0, dilation=1):
             for i in range(H_out):
                 for j in range(W_out):
                     top, left = i * sh, j * sw
-                    window = xp[n, :, top:top + dh * (KH - 1) + 1:dh,
-                                left:left + dw * (KW - 1) + 1:dw]
+                    window = xp[n, :, top:top + dil_h * (KH - 1) + 1:dil_h,
+                                left:left + dil_w * (KW - 1) + 1:dil_w]
                     out[n, f, i, j] = np.sum(window * w[f])
                     if b is not None:
                         out[n, f, i, j] += b[f]
-    return out, (x, w, b, (sh, sw), (ph, pw), (dh, dw))
+    cache = NaiveConvCache(x, w, b, out.shape, (sh, sw), (ph, pw),
+                           (dil_h, dil_w))
+    return out, cache
 
 
 def conv2d_backward_naive(dout, cache):
@@ -128,7 +177,7 @@ def conv2d_backward_naive(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, F, H_out, W_out)
-    cache : tuple from `conv2d_forward_naive`
+    cache : NaiveConvCache from `conv2d_forward_naive`
 
     Returns
     -------
@@ -141,36 +190,39 @@ def conv2d_backward_naive(dout, cache):
     Every output value used one window and one filter, so it sends
     ``dout * w[f]`` back to that window and ``dout * window`` to the filter;
     shared weights add up the contributions of all positions.
-    Taught in notebooks/06_backpropagation.ipynb.
     """
-    _check_cache(cache, 6, "conv2d_backward_naive", "conv2d_forward_naive")
-    x, w, b, (sh, sw), (ph, pw), (dh, dw) = cache
-    N, F, KH, KW = x.shape[0], w.shape[0], w.shape[2], w.shape[3]
-    H_out = (x.shape[2] + 2 * ph - dh * (KH - 1) - 1) // sh + 1
-    W_out = (x.shape[3] + 2 * pw - dw * (KW - 1) - 1) // sw + 1
-    check_dout(dout, (N, F, H_out, W_out), x.dtype, "conv2d_backward_naive")
+    func = "conv2d_backward_naive"
+    x, w, b, out_shape, (sh, sw), (ph, pw), (dil_h, dil_w) = check_cache(
+        cache, NaiveConvCache, func)
+    check_dout(dout, out_shape, x.dtype, func)
+    N, F, H_out, W_out = dout.shape
+    KH, KW = w.shape[2:]
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     dxp = np.zeros_like(xp)
-    dw_ = np.zeros_like(w)
+    dw = np.zeros_like(w)
     for n in range(N):
         for f in range(F):
             for i in range(H_out):
                 for j in range(W_out):
-                    rows = slice(i * sh, i * sh + dh * (KH - 1) + 1, dh)
-                    cols = slice(j * sw, j * sw + dw * (KW - 1) + 1, dw)
+                    rows = slice(i * sh, i * sh + dil_h * (KH - 1) + 1, dil_h)
+                    cols = slice(j * sw, j * sw + dil_w * (KW - 1) + 1, dil_w)
                     dxp[n, :, rows, cols] += w[f] * dout[n, f, i, j]
-                    dw_[f] += xp[n, :, rows, cols] * dout[n, f, i, j]
+                    dw[f] += xp[n, :, rows, cols] * dout[n, f, i, j]
     dx = dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
     db = None if b is None else dout.sum(axis=(0, 2, 3))
-    return dx, dw_, db
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------- fast
+#
+# The layout trick lives here and only here. Inside the fast versions the
+# activations are channels-last, (N, H, W, C), so the column matrix is
+# copied in long contiguous runs of KW*C numbers; what goes in and what
+# comes out is ordinary contiguous NCHW.
 
-# Working channels-last, the column matrix is copied in runs of KW*C
-# numbers. Shorter runs than this (few channels: grayscale or RGB input)
-# are slow to copy, so such layers stay NCHW and build the transposed
-# matrix from image-sized blocks instead. Crossover measured on batch 64.
+# Shorter runs than this (few channels: grayscale or RGB input) are slow to
+# copy, so such layers stay NCHW and build the transposed matrix from
+# image-sized blocks instead. Crossover measured on batch 64.
 _SHORT_RUN = 28
 
 
@@ -180,11 +232,12 @@ def _few_channels(C, KW):
 
 def _offsets(KH, KW, stride, dilation, out_hw):
     """(kh, kw, rows, cols): the padded-input slices seen by each offset."""
-    (sh, sw), (dh, dw), (H_out, W_out) = stride, dilation, out_hw
+    (sh, sw), (dil_h, dil_w), (H_out, W_out) = stride, dilation, out_hw
     for kh in range(KH):
-        rows = slice(kh * dh, kh * dh + sh * (H_out - 1) + 1, sh)
+        rows = slice(kh * dil_h, kh * dil_h + sh * (H_out - 1) + 1, sh)
         for kw in range(KW):
-            yield kh, kw, rows, slice(kw * dw, kw * dw + sw * (W_out - 1) + 1, sw)
+            yield kh, kw, rows, slice(kw * dil_w,
+                                      kw * dil_w + sw * (W_out - 1) + 1, sw)
 
 
 def _pad(x, padding, channels_last):
@@ -193,7 +246,7 @@ def _pad(x, padding, channels_last):
     ph, pw = padding
     if channels_last:
         x = x.transpose(0, 2, 3, 1)
-        if ph == pw == 0:  # no copy if x came channels-last from a conv
+        if ph == pw == 0:
             return np.ascontiguousarray(x)
         shape = (N, H + 2 * ph, W + 2 * pw, C)
         inner = (slice(None), slice(ph, ph + H), slice(pw, pw + W))
@@ -221,12 +274,12 @@ def _columns(x, KH, KW, stride, padding, dilation, out_hw, ones=False):
             blocks[kh, kw] = xp[:, :, rows, cols].transpose(1, 0, 2, 3)
         cols_t[K:] = 1
         return cols_t.T
-    (sh, sw), (dh, dw), (H_out, W_out) = stride, dilation, out_hw
+    (sh, sw), (dil_h, dil_w), (H_out, W_out) = stride, dilation, out_hw
     view = sliding_window_view(_pad(x, padding, channels_last=True),
-                               (dh * (KH - 1) + 1, dw * (KW - 1) + 1),
+                               (dil_h * (KH - 1) + 1, dil_w * (KW - 1) + 1),
                                axis=(1, 2))
     view = view[:, :sh * (H_out - 1) + 1:sh, :sw * (W_out - 1) + 1:sw,
-                :, ::dh, ::dw]  # (N, H_out, W_out, C, KH, KW): no copy yet
+                :, ::dil_h, ::dil_w]  # (N, H_out, W_out, C, KH, KW): no copy
     return view.transpose(0, 1, 2, 4, 5, 3).reshape(-1, K)
 
 
@@ -253,16 +306,16 @@ def im2col(x, kernel, stride=1, padding=0, dilation=1):
     in (N, H_out, W_out, F) order. The copy, not the multiply, decides the
     speed, so it is arranged to copy long contiguous runs: with channels
     last each run is KW*C numbers; for few channels the matrix is built
-    transposed, one image-sized block per kernel offset. Taught in
-    notebooks/03_channels_and_feature_maps.ipynb.
+    transposed, one image-sized block per kernel offset.
     """
     func = "im2col"
     check_array(x, "x", func, 4, "(N, C, H, W)")
-    KH, KW = as_pair(kernel, "kernel", func)
-    w_dummy = np.zeros((1, x.shape[1], KH, KW), dtype=x.dtype)
-    stride, padding, dilation, out_hw = _check_conv(
-        x, w_dummy, None, stride, padding, dilation, func)
-    return _columns(x, KH, KW, stride, padding, dilation, out_hw)
+    _check_batch(x, func)
+    kernel_hw = as_pair(kernel, "kernel", func)
+    stride, padding, dilation, out_hw = _geometry(
+        x, kernel_hw, None, stride, padding, dilation, func)
+    check_finite(x, "x", func)
+    return _columns(x, *kernel_hw, stride, padding, dilation, out_hw)
 
 
 def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
@@ -278,46 +331,65 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
 
     Returns
     -------
-    out : ndarray, shape (N, F, H_out, W_out), dtype of x
-        Unless C is small it is stored channels-last (a transposed view),
-        which makes the next layer's copy cheap; index it as NCHW as usual.
-    cache : tuple, consumed by `conv2d_backward`
+    out : ndarray, shape (N, F, H_out, W_out), dtype of x, C-contiguous
+    cache : ConvCache, consumed by `conv2d_backward`
 
     Raises
     ------
     ValueError, TypeError
-        Bad shapes, dtypes, NaN/inf, empty batch, a kernel that does not fit.
+        Bad shapes, dtypes, NaN/inf, empty batch, a kernel that does not
+        fit, arrays over `cnnlib.shapes.MAX_ARRAY_BYTES`.
 
     Notes
     -----
     Same numbers as `conv2d_forward_naive` (up to rounding).
     ``H_out = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1``.
-    Taught in notebooks/03_channels_and_feature_maps.ipynb.
     """
     stride, padding, dilation, out_hw = _check_conv(
         x, w, b, stride, padding, dilation, "conv2d_forward")
-    N, C, H, W = x.shape
+    C, KW = x.shape[1], w.shape[3]
+    forward = _forward_few_channels if _few_channels(C, KW) else \
+        _forward_channels_last
+    out, cols = forward(x, w, b, stride, padding, dilation, out_hw)
+    cache = ConvCache(cols, w, b is not None, x.shape, out.shape, stride,
+                      padding, dilation)
+    return out, cache
+
+
+def _forward_few_channels(x, w, b, stride, padding, dilation, out_hw):
+    """`conv2d_forward` in NCHW: per sample (F, K) @ (K, H_out*W_out).
+
+    Wide products whose results are already NCHW. The bias rides along as
+    a weight column against the column of ones, saving a pass over out.
+    """
+    N = x.shape[0]
     F, _, KH, KW = w.shape
-    cache = [None, w, b is not None, x.shape, stride, padding, dilation]
-    if _few_channels(C, KW):
-        # Per sample (F, K) @ (K, H_out*W_out): wide products whose results
-        # are already NCHW. The bias rides along as a weight column against
-        # the row of ones in the columns, saving a pass over the output.
-        cols_t = _columns(x, KH, KW, stride, padding, dilation, out_hw,
-                          ones=b is not None).T
-        w_mat = w.transpose(0, 2, 3, 1).reshape(F, -1)
-        if b is not None:
-            w_mat = np.concatenate([w_mat, b[:, None]], axis=1)
-        out = np.matmul(w_mat, cols_t.reshape(len(cols_t), N, -1).transpose(
-            1, 0, 2)).reshape(N, F, *out_hw)
-        cache[0] = cols_t
-        return out, tuple(cache)
+    cols = _columns(x, KH, KW, stride, padding, dilation, out_hw,
+                    ones=b is not None)
+    cols_t = cols.T  # C-ordered (K [+ 1], N*H_out*W_out)
+    w_mat = w.transpose(0, 2, 3, 1).reshape(F, -1)
+    if b is not None:
+        w_mat = np.concatenate([w_mat, b[:, None]], axis=1)
+    out = np.matmul(w_mat, cols_t.reshape(len(cols_t), N, -1).transpose(
+        1, 0, 2)).reshape(N, F, *out_hw)
+    return out, cols
+
+
+def _forward_channels_last(x, w, b, stride, padding, dilation, out_hw):
+    """`conv2d_forward` with the columns channels-last: one big product."""
+    N = x.shape[0]
+    F, _, KH, KW = w.shape
     cols = _columns(x, KH, KW, stride, padding, dilation, out_hw)
     out_mat = cols @ w.transpose(2, 3, 1, 0).reshape(-1, F)
-    if b is not None:
-        out_mat += b
-    cache[0] = cols
-    return out_mat.reshape(N, *out_hw, F).transpose(0, 3, 1, 2), tuple(cache)
+    # out_mat is channels-last, (N, H_out*W_out, F): one pass turns it NCHW
+    # and adds the bias.
+    out = np.empty((N, F, *out_hw), dtype=x.dtype)
+    nchw = out_mat.reshape(N, -1, F).transpose(0, 2, 1)
+    if b is None:
+        out.reshape(N, F, -1)[...] = nchw
+    else:
+        np.add(nchw, b[:, None], out=out.reshape(N, F, -1))
+    return out, cols
 
 
 def conv2d_backward(dout, cache, need_dx=True):
@@ -326,7 +398,7 @@ def conv2d_backward(dout, cache, need_dx=True):
     Parameters
     ----------
     dout : ndarray, shape (N, F, H_out, W_out)
-    cache : tuple from `conv2d_forward`
+    cache : ConvCache from `conv2d_forward`
     need_dx : bool
         False skips dx (returns None): a network's first layer never needs
         the gradient with respect to the images.
@@ -342,50 +414,62 @@ def conv2d_backward(dout, cache, need_dx=True):
     With ``dout_mat`` of shape (N*H_out*W_out, F): ``dw = cols.T @ dout_mat``,
     ``db`` sums dout_mat's rows, and ``dout_mat @ w_mat.T`` holds each
     window's gradient, which is added back where the window came from.
-    Taught in notebooks/06_backpropagation.ipynb.
     """
-    _check_cache(cache, 7, "conv2d_backward", "conv2d_forward")
-    cols, w, has_b, (N, C, H, W), stride, (ph, pw), dilation = cache
+    check_cache(cache, ConvCache, "conv2d_backward")
+    check_dout(dout, cache.out_shape, cache.w.dtype, "conv2d_backward")
+    C, KW = cache.x_shape[1], cache.w.shape[3]
+    backward = _backward_few_channels if _few_channels(C, KW) else \
+        _backward_channels_last
+    return backward(dout, cache, need_dx)
+
+
+def _backward_few_channels(dout, cache, need_dx):
+    """`conv2d_backward` in NCHW, as the forward: per-sample products."""
+    cols, w, has_bias, (N, C, H, W), _, stride, (ph, pw), dilation = cache
     F, _, KH, KW = w.shape
-    K = KH * KW * C  # cols is (N*H_out*W_out, K), or its transpose, (K [+ 1], ...)
-    out_hw = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, p, d, k, s in
-                   zip((H, W), (ph, pw), dilation, (KH, KW), stride))
-    check_dout(dout, (N, F, *out_hw), w.dtype, "conv2d_backward")
-    offsets = _offsets(KH, KW, stride, dilation, out_hw)
-    if _few_channels(C, KW):
-        # NCHW layout, as in the forward: per-sample products, then summed.
-        dout3 = dout.reshape(N, F, -1)
-        cols_t = cols  # (K [+ 1 row of ones], N*H_out*W_out)
-        dw_mat = np.matmul(dout3, cols_t.reshape(len(cols_t), N, -1).transpose(
-            1, 2, 0)).sum(axis=0)  # (F, K), plus db as column K
-        db = dw_mat[:, K].copy() if has_b else None
-        dw_ = np.ascontiguousarray(
-            dw_mat[:, :K].reshape(F, KH, KW, C).transpose(0, 3, 1, 2))
-        if not need_dx:
-            return None, dw_, db
-        w_mat = w.transpose(2, 3, 1, 0).reshape(K, F)
-        dcols = np.matmul(w_mat, dout3).reshape(N, KH, KW, C, *out_hw)
-        dxp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=w.dtype)
-        for kh, kw, rows, cols_ in offsets:
-            dxp[:, :, rows, cols_] += dcols[:, kh, kw]
-        return dxp[:, :, ph:ph + H, pw:pw + W], dw_, db
+    K = KH * KW * C
+    cols_t = cols.T  # C-ordered (K [+ 1 row of ones], N*H_out*W_out)
+    out_hw = dout.shape[2:]
+    dout3 = dout.reshape(N, F, -1)
+    dw_mat = np.matmul(dout3, cols_t.reshape(len(cols_t), N, -1).transpose(
+        1, 2, 0)).sum(axis=0)  # (F, K), plus db as column K
+    db = dw_mat[:, K].copy() if has_bias else None
+    dw = np.ascontiguousarray(
+        dw_mat[:, :K].reshape(F, KH, KW, C).transpose(0, 3, 1, 2))
+    if not need_dx:
+        return None, dw, db
+    w_mat = w.transpose(2, 3, 1, 0).reshape(K, F)
+    dcols = np.matmul(w_mat, dout3).reshape(N, KH, KW, C, *out_hw)
+    dxp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=w.dtype)
+    for kh, kw, rows, cols in _offsets(KH, KW, stride, dilation, out_hw):
+        dxp[:, :, rows, cols] += dcols[:, kh, kw]
+    return dxp[:, :, ph:ph + H, pw:pw + W], dw, db
+
+
+def _backward_channels_last(dout, cache, need_dx):
+    """`conv2d_backward` with the columns channels-last: one big product."""
+    cols, w, has_bias, (N, C, H, W), _, stride, (ph, pw), dilation = cache
+    F, _, KH, KW = w.shape
+    out_hw = dout.shape[2:]
     dout_mat = dout.transpose(0, 2, 3, 1).reshape(-1, F)
-    dw_ = np.ascontiguousarray(
+    dw = np.ascontiguousarray(
         (cols.T @ dout_mat).reshape(KH, KW, C, F).transpose(3, 2, 0, 1))
     db = None
-    if has_b:  # a matrix-vector product is much faster than .sum(axis=0)
+    if has_bias:  # a matrix-vector product is much faster than .sum(axis=0)
         db = np.ones(dout_mat.shape[0], dtype=w.dtype) @ dout_mat
     if not need_dx:
-        return None, dw_, db
+        return None, dw, db
     # Each kernel offset's window gradients, dout_mat @ w[:, :, kh, kw], form
     # a contiguous (N, H_out, W_out, C) block added back at that offset.
     # One product per offset keeps the temporary small (faster than one
     # stacked product: fresh large arrays cost page faults).
     dxp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=w.dtype)
-    for kh, kw, rows, cols_ in offsets:
+    for kh, kw, rows, cols_ in _offsets(KH, KW, stride, dilation, out_hw):
         dxp[:, rows, cols_, :] += (dout_mat @ w[:, :, kh, kw]).reshape(
             N, *out_hw, C)
-    return dxp[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2), dw_, db
+    dx = np.ascontiguousarray(
+        dxp[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2))
+    return dx, dw, db
 
 
 # ---------------------------------------------------------------- 2-D signals
@@ -447,7 +531,7 @@ def correlate2d(image, kernel, mode="valid"):
     ``out[i, j] = sum_{u,v} image[i+u, j+v] * kernel[u, v]`` (zero padding
     outside the image). Integer or bool inputs are converted to float64.
     Same numbers and the same 'same' alignment (even kernels too) as
-    ``scipy.signal.correlate2d``. Taught in notebooks/02_convolution.ipynb.
+    ``scipy.signal.correlate2d``.
     """
     func = "correlate2d"
     image = _as_float_2d(image, "image", func)
@@ -464,7 +548,7 @@ def convolve2d(image, kernel, mode="valid"):
     Notes
     -----
     ``out[i, j] = sum_{u,v} image[i-u, j-v] * kernel[u, v]``. Same numbers
-    as ``scipy.signal.convolve2d``. Taught in notebooks/02_convolution.ipynb.
+    as ``scipy.signal.convolve2d``.
     """
     func = "convolve2d"
     image = _as_float_2d(image, "image", func)

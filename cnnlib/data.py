@@ -9,22 +9,28 @@ Two sources of MNIST (LeCun, Cortes and Burges), both returned as
 - ``source="<directory>"``: the four standard IDX files of the full set
   (60,000 + 10,000 digits), gzipped or not, read by `read_idx`.
 
-See ``data/README.md`` for provenance, licence and the split. Taught in
-notebooks/07_training_a_cnn.ipynb.
+See ``data/README.md`` for provenance, licence and the split.
+
+Taught in notebooks/07_training_a_cnn.ipynb.
 """
 
 import gzip
+import math
 import os
 import zlib
-from numbers import Integral
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+
+from .shapes import check_positive_int
 
 __all__ = [
     "MNIST_MEAN",
     "MNIST_STD",
     "SUBSET_PATH",
+    "MAX_IDX_BYTES",
+    "idx_header",
     "read_idx",
     "load_mnist",
     "load_sample_image",
@@ -57,8 +63,53 @@ _IDX_DTYPES = {
 
 _CHUNK = 1 << 20
 
+#: Most data bytes `read_idx` agrees to read from one file (256 MiB). The
+#: full MNIST training images are 47 MB; a header promising more is refused
+#: before anything is decompressed (a 1.5 MB gzip file can honestly hold
+#: 1.57 GB of zeros). Raise it (``cnnlib.data.MAX_IDX_BYTES = ...``) to read
+#: bigger IDX files on purpose.
+MAX_IDX_BYTES = 256 * 2**20
+
+#: What `load_mnist` can train on: 28x28 images, labels 0-9.
+MNIST_IMAGE_SHAPE = (28, 28)
+MNIST_CLASSES = 10
+
 
 # ---------------------------------------------------------------- IDX files
+
+
+@contextmanager
+def _open_idx(path, func):
+    """Open an IDX file, plain or gzip (told by its first two bytes)."""
+    path = Path(path)
+    where = f"{func}: {path}"
+    if not path.exists():
+        raise FileNotFoundError(f"{where}: no such file")
+    if not path.is_file():  # a directory, a FIFO, a device: never read
+        raise ValueError(f"{where}: not a regular file")
+    with open(path, "rb") as raw:
+        is_gzip = raw.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open if is_gzip else open)(path, "rb") as f:
+            yield f, where, is_gzip
+    except (OSError, EOFError, zlib.error) as err:
+        # BadGzipFile is an OSError; real I/O errors on plain files pass.
+        if not is_gzip or isinstance(err, FileNotFoundError):
+            raise
+        raise ValueError(f"{where}: corrupt gzip data ({err})") from None
+
+
+def idx_header(path):
+    """Shape and dtype an IDX file's header promises (the data is not read).
+
+    Returns
+    -------
+    dims : tuple of int
+    dtype : numpy.dtype
+        As stored (big-endian for multi-byte types).
+    """
+    with _open_idx(path, "idx_header") as (f, where, _):
+        return _read_header(f, where)
 
 
 def read_idx(path):
@@ -77,41 +128,29 @@ def read_idx(path):
     Raises
     ------
     ValueError
-        Bad magic number, unknown type code, a header cut short, or a data
-        length that differs from what the header promises (too short or
-        trailing bytes). The message names the file.
+        Not a regular file, bad magic number, unknown type code, a header
+        cut short, a data length that differs from what the header
+        promises (too short or trailing bytes), or more than
+        `MAX_IDX_BYTES` promised. The message names the file.
 
     Notes
     -----
     Header: two zero bytes, a type code (0x08 = unsigned byte, 0x09 signed
     byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), the number of
     dimensions, then each dimension as a big-endian uint32. The data length
-    is checked *before* any large allocation: a plain file by its size on
-    disk, a gzip file by streaming at most the promised length plus one
-    byte, so a header that claims 10**9 images in a 1 kB file is an error,
-    not a 784 GB allocation.
+    is checked *before* any large allocation: against `MAX_IDX_BYTES`, then
+    a plain file by its size on disk, a gzip file by streaming at most the
+    promised length plus one byte, so a header that claims 10**9 images in
+    a 1 kB file is an error, not a 784 GB allocation.
     """
-    path = Path(path)
-    where = f"read_idx: {path}"
-    if not path.is_file():
-        raise FileNotFoundError(f"{where}: no such file")
-    with open(path, "rb") as raw:
-        is_gzip = raw.read(2) == b"\x1f\x8b"
-    opener = gzip.open if is_gzip else open
-    try:
-        with opener(path, "rb") as f:
-            dims, dtype = _read_header(f, where)
-            expected = int(np.prod(dims, dtype=object)) * dtype.itemsize
-            header_len = 4 + 4 * len(dims)
-            if not is_gzip:
-                have = os.path.getsize(path) - header_len
-                _check_length(have, expected, dims, where)
-            buf = _read_at_most(f, expected + 1)
-    except (OSError, EOFError, zlib.error) as err:
-        # BadGzipFile is an OSError; real I/O errors on plain files pass.
-        if not is_gzip or isinstance(err, FileNotFoundError):
-            raise
-        raise ValueError(f"{where}: corrupt gzip data ({err})") from None
+    with _open_idx(path, "read_idx") as (f, where, is_gzip):
+        dims, dtype = _read_header(f, where)
+        expected = math.prod(dims) * dtype.itemsize
+        _check_cap(expected, dims, where)
+        if not is_gzip:
+            have = os.path.getsize(path) - (4 + 4 * len(dims))
+            _check_length(have, expected, dims, where)
+        buf = _read_at_most(f, expected + 1)
     _check_length(len(buf), expected, dims, where, exact=not is_gzip)
     data = np.frombuffer(buf, dtype=dtype).reshape(dims)
     return data.astype(dtype.newbyteorder("="), copy=False)
@@ -146,6 +185,16 @@ def _read_header(f, where):
     return dims, _IDX_DTYPES[code]
 
 
+def _check_cap(expected, dims, where):
+    if expected > MAX_IDX_BYTES:
+        raise ValueError(
+            f"{where}: header promises shape {dims} = {expected / 1e9:.2f} GB "
+            f"of data, more than the {MAX_IDX_BYTES / 1e6:.0f} MB limit "
+            f"(cnnlib.data.MAX_IDX_BYTES; the full MNIST training images are "
+            f"47 MB). Raise the limit only if you mean to read such a file"
+        )
+
+
 def _read_at_most(f, limit):
     """Read until EOF or ``limit`` bytes, growing only as data arrives."""
     buf = bytearray()
@@ -172,9 +221,12 @@ def _check_length(have, expected, dims, where, exact=True):
         )
 
 
+# ---------------------------------------------------------------- MNIST files
+
+
 def _find_idx(directory, name):
     for candidate in (directory / name, directory / (name + ".gz")):
-        if candidate.is_file():
+        if candidate.exists():
             return candidate
     raise FileNotFoundError(
         f"load_mnist: {directory} has neither {name} nor {name}.gz "
@@ -182,31 +234,53 @@ def _find_idx(directory, name):
     )
 
 
-def _load_idx_split(directory, split):
-    images_name, labels_name = _IDX_FILES[split]
-    images_path = _find_idx(directory, images_name)
-    labels_path = _find_idx(directory, labels_name)
-    images = read_idx(images_path)
-    labels = read_idx(labels_path)
-    if images.ndim != 3 or images.dtype != np.uint8:
+def _check_mnist_headers(images_path, labels_path):
+    """Refuse, from the headers alone, files `load_mnist` cannot train on."""
+    (dims, dtype), (label_dims, label_dtype) = (
+        idx_header(images_path), idx_header(labels_path))
+    if len(dims) != 3 or dtype != np.uint8:
         raise ValueError(
             f"load_mnist: {images_path} must hold uint8 images of shape "
-            f"(N, H, W), got {images.dtype} of shape {images.shape}"
+            f"(N, H, W), got {dtype.newbyteorder('=')} of shape {dims}"
         )
-    if labels.ndim != 1 or labels.dtype != np.uint8:
+    if dims[1:] != MNIST_IMAGE_SHAPE:
+        raise ValueError(
+            f"load_mnist: {images_path} holds {dims[1]}x{dims[2]} images; "
+            f"MNIST images (and the networks here) are 28x28. Resize them "
+            f"to 28x28 first"
+        )
+    if dims[0] == 0:
+        raise ValueError(f"load_mnist: {images_path} holds no images (its "
+                         f"header says shape {dims})")
+    if len(label_dims) != 1 or label_dtype != np.uint8:
         raise ValueError(
             f"load_mnist: {labels_path} must hold uint8 labels of shape (N,), "
-            f"got {labels.dtype} of shape {labels.shape}"
+            f"got {label_dtype.newbyteorder('=')} of shape {label_dims}"
         )
-    if len(images) != len(labels):
+    if dims[0] != label_dims[0]:
         raise ValueError(
-            f"load_mnist: {images_path} holds {len(images)} images but "
-            f"{labels_path} holds {len(labels)} labels"
+            f"load_mnist: {images_path} holds {dims[0]} images but "
+            f"{labels_path} holds {label_dims[0]} labels"
         )
-    return images, labels
 
 
-# ---------------------------------------------------------------- MNIST
+def _check_mnist_labels(labels, labels_path):
+    bad = np.flatnonzero(labels >= MNIST_CLASSES)
+    if len(bad):
+        raise ValueError(
+            f"load_mnist: {labels_path} holds label {int(labels[bad[0]])} at "
+            f"index {int(bad[0])}; MNIST labels are the digits 0-9"
+        )
+
+
+def _load_idx_split(directory, split):
+    """Images (N, 28, 28) and labels (N,) of one split, checked."""
+    images_path, labels_path = (_find_idx(directory, name)
+                                for name in _IDX_FILES[split])
+    _check_mnist_headers(images_path, labels_path)
+    labels = read_idx(labels_path)
+    _check_mnist_labels(labels, labels_path)
+    return read_idx(images_path), labels
 
 
 def _load_subset(split):
@@ -223,6 +297,64 @@ def _load_subset(split):
             return images, labels
         index = npz[f"{split}_index"]
     return images[index], labels[index]
+
+
+# ---------------------------------------------------------------- MNIST
+
+
+def _pixel_dtype(dtype, normalize, func):
+    """The dtype `load_mnist` returns: uint8, float32 or float64."""
+    if dtype is None:
+        dtype = np.float32 if normalize else np.uint8
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype not in (np.uint8, np.float32, np.float64):
+        raise TypeError(
+            f"{func}: dtype must be None, uint8, float32 or float64, got "
+            f"{dtype!r}"
+        )
+    if normalize and dtype == np.uint8:
+        raise ValueError(
+            f"{func}: normalize=True needs a float dtype (float32 or "
+            f"float64), got dtype uint8"
+        )
+    return dtype
+
+
+def _read_digits(source, split, func):
+    """Raw uint8 images (N, 28, 28) and labels (N,) from either source."""
+    if isinstance(source, str) and source == "subset":
+        return _load_subset(split)
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(
+            f"{func}: source must be 'subset' or a directory path, got "
+            f"{type(source).__name__}"
+        )
+    directory = Path(source)
+    if not directory.is_dir():
+        raise FileNotFoundError(
+            f"{func}: source must be 'subset' or a directory with the MNIST "
+            f"IDX files, got {str(source)!r} (no such directory)"
+        )
+    splits = ("train", "test") if split == "all" else (split,)
+    parts = [_load_idx_split(directory, s) for s in splits]
+    return (np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]))
+
+
+def _to_pixels(images, dtype, normalize):
+    """(N, H, W) uint8 -> (N, 1, H, W) in dtype, scaled to [0, 1] if float."""
+    X = images[:, None, :, :]
+    if dtype == np.uint8:
+        return np.ascontiguousarray(X)
+    # Scale in the target dtype: float32 end to end halves the memory.
+    X = X.astype(dtype) / dtype.type(255)
+    if normalize:
+        X -= dtype.type(MNIST_MEAN)
+        X /= dtype.type(MNIST_STD)
+    return X
 
 
 def load_mnist(source="subset", split="train", dtype=None, normalize=False):
@@ -254,9 +386,13 @@ def load_mnist(source="subset", split="train", dtype=None, normalize=False):
     y : ndarray, shape (N,), int64
         Digit labels 0-9.
 
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
+    Raises
+    ------
+    ValueError
+        IDX files it cannot train on, said when they are read and before
+        their data is: images that are not 28x28 uint8, no images, image
+        and label counts that differ, labels outside 0-9, more data than
+        `MAX_IDX_BYTES`, or a file `read_idx` refuses.
 
     Examples
     --------
@@ -269,50 +405,9 @@ def load_mnist(source="subset", split="train", dtype=None, normalize=False):
         raise ValueError(
             f"{func}: split must be 'train', 'test' or 'all', got {split!r}"
         )
-    if dtype is None:
-        dtype = np.float32 if normalize else np.uint8
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        dtype = None
-    if dtype not in (np.uint8, np.float32, np.float64):
-        raise TypeError(
-            f"{func}: dtype must be None, uint8, float32 or float64, got "
-            f"{dtype!r}"
-        )
-    if normalize and dtype == np.uint8:
-        raise ValueError(
-            f"{func}: normalize=True needs a float dtype (float32 or "
-            f"float64), got dtype uint8"
-        )
-    if isinstance(source, str) and source == "subset":
-        images, labels = _load_subset(split)
-    elif isinstance(source, (str, os.PathLike)):
-        directory = Path(source)
-        if not directory.is_dir():
-            raise FileNotFoundError(
-                f"{func}: source must be 'subset' or a directory with the MNIST "
-                f"IDX files, got {str(source)!r} (no such directory)"
-            )
-        splits = ("train", "test") if split == "all" else (split,)
-        parts = [_load_idx_split(directory, s) for s in splits]
-        images = np.concatenate([p[0] for p in parts])
-        labels = np.concatenate([p[1] for p in parts])
-    else:
-        raise TypeError(
-            f"{func}: source must be 'subset' or a directory path, got "
-            f"{type(source).__name__}"
-        )
-    X = images[:, None, :, :]
-    if dtype != np.uint8:
-        # Scale in the target dtype: float32 end to end halves the memory.
-        X = X.astype(dtype) / dtype.type(255)
-        if normalize:
-            X -= dtype.type(MNIST_MEAN)
-            X /= dtype.type(MNIST_STD)
-    else:
-        X = np.ascontiguousarray(X)
-    return X, labels.astype(np.int64)
+    dtype = _pixel_dtype(dtype, normalize, func)
+    images, labels = _read_digits(source, split, func)
+    return _to_pixels(images, dtype, normalize), labels.astype(np.int64)
 
 
 # ---------------------------------------------------------------- photo
@@ -337,12 +432,9 @@ def load_sample_image(factor=1):
     -----
     The photo ships with matplotlib
     (``matplotlib.cbook.get_sample_data("grace_hopper.jpg")``), so no
-    download and no new dependency. Taught in notebooks/02_convolution.ipynb.
+    download and no new dependency.
     """
-    if not isinstance(factor, Integral) or isinstance(factor, bool) or factor < 1:
-        raise ValueError(
-            f"load_sample_image: factor must be a positive int, got {factor!r}"
-        )
+    factor = check_positive_int(factor, "factor", "load_sample_image")
     import matplotlib.cbook
     import matplotlib.image
 
@@ -383,20 +475,9 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None,
     X_batch : ndarray, shape (B, ...)
     y_batch : ndarray, shape (B,)
         Copies (fancy indexing) when shuffled, views otherwise.
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     func = "iterate_minibatches"
-    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool):
-        raise TypeError(
-            f"{func}: batch_size must be a positive int, got {batch_size!r}"
-        )
-    if batch_size < 1:
-        raise ValueError(
-            f"{func}: batch_size must be a positive int, got {batch_size}"
-        )
+    batch_size = check_positive_int(batch_size, "batch_size", func)
     for name, a in (("X", X), ("y", y)):
         if not hasattr(a, "shape") or len(a.shape) == 0:
             raise TypeError(
@@ -408,7 +489,7 @@ def iterate_minibatches(X, y, batch_size, shuffle=True, rng=None,
             f"{func}: X and y must have the same number of samples, got "
             f"X of shape {X.shape} and y of shape {y.shape}"
         )
-    return _batches(X, y, int(batch_size), shuffle, rng, drop_last)
+    return _batches(X, y, batch_size, shuffle, rng, drop_last)
 
 
 def _batches(X, y, batch_size, shuffle, rng, drop_last):

@@ -1,14 +1,15 @@
 """Numerical gradients and relative error: the habit of checking backprop.
 
-Used by the tests and, visibly, by the notebooks. Taught in
-notebooks/06_backpropagation.ipynb.
+Used by the tests and, visibly, by the notebooks.
+
+Taught in notebooks/06_backpropagation.ipynb.
 """
 
 import inspect
 
 import numpy as np
 
-from .shapes import check_array
+from .shapes import check_array, check_number
 
 __all__ = ["rel_error", "numerical_gradient", "check_gradients"]
 
@@ -60,44 +61,49 @@ def numerical_gradient(f, x, dout=None, h=1e-5):
     Cost: two calls of ``f`` per element of ``x``; use tiny inputs.
     """
     check_array(x, "x", "numerical_gradient")
+    h = check_number(h, "h", "numerical_gradient", low_open=True)
     if not callable(f):
         raise TypeError(f"numerical_gradient: f must be callable, got {f!r}")
 
-    # Decide once whether f takes x: retrying f() after any TypeError from
-    # f(x) would hide a genuine TypeError raised inside f.
+    call = (lambda: f(x)) if _takes_argument(f) else f
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        grad[i] = _centred_difference(call, x, i, dout, h)
+    return grad
+
+
+def _takes_argument(f):
+    """Whether ``f`` is called as ``f(x)`` (else ``f()``).
+
+    Decided once from the signature: retrying ``f()`` after any TypeError
+    from ``f(x)`` would hide a genuine TypeError raised inside f.
+    """
     try:
-        takes_x = any(
+        return any(
             p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
             for p in inspect.signature(f).parameters.values()
         )
     except (TypeError, ValueError):  # no signature (some builtins): pass x
-        takes_x = True
+        return True
 
-    def call():
-        return f(x) if takes_x else f()
 
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        plus = np.array(call(), dtype=np.float64, copy=True)
-        x[i] = old - h
-        minus = np.array(call(), dtype=np.float64, copy=True)
-        x[i] = old
-        diff = plus - minus
-        if dout is None:
-            if diff.size != 1:
-                raise ValueError(
-                    "numerical_gradient: f returned an array of shape "
-                    f"{diff.shape}; pass dout of that shape"
-                )
-            grad[i] = diff.item() / (2 * h)
-        else:
-            grad[i] = np.sum(diff * dout) / (2 * h)
-        it.iternext()
-    return grad
+def _centred_difference(call, x, i, dout, h):
+    """``(sum(f(x + h e_i) * dout) - sum(f(x - h e_i) * dout)) / 2h``."""
+    old = x[i]
+    x[i] = old + h
+    plus = np.array(call(), dtype=np.float64, copy=True)
+    x[i] = old - h
+    minus = np.array(call(), dtype=np.float64, copy=True)
+    x[i] = old
+    diff = plus - minus
+    if dout is None:
+        if diff.size != 1:
+            raise ValueError(
+                "numerical_gradient: f returned an array of shape "
+                f"{diff.shape}; pass dout of that shape"
+            )
+        return diff.item() / (2 * h)
+    return np.sum(diff * dout) / (2 * h)
 
 
 def check_gradients(forward, backward, inputs, names=None, rng=None, h=1e-5):

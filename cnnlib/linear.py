@@ -9,9 +9,29 @@ Taught in notebooks/06_backpropagation.ipynb.
 
 import numpy as np
 
-from .shapes import check_array, check_dout, check_finite
+from .shapes import cache_type, check_array, check_cache, check_dout, check_finite
 
-__all__ = ["linear_forward", "linear_backward", "flatten_forward", "flatten_backward"]
+__all__ = [
+    "linear_forward",
+    "linear_backward",
+    "flatten_forward",
+    "flatten_backward",
+    "LinearCache",
+    "FlattenCache",
+]
+
+LinearCache = cache_type(
+    "LinearCache", ["x2d", "w", "has_bias", "x_shape"],
+    """What `linear_backward` needs from `linear_forward`.
+
+x2d      : (N, D) the input, each sample flattened
+w        : (D, M) the weights
+has_bias : whether the forward added a bias
+x_shape  : the input's shape, restored in dx
+""", __name__)
+FlattenCache = cache_type("FlattenCache", ["x_shape", "dtype"],
+                          """The input's shape and dtype, restored by
+`flatten_backward`.""", __name__)
 
 
 def _check_batch(x, func):
@@ -24,32 +44,9 @@ def _check_batch(x, func):
     return check_finite(x, "x", func)
 
 
-def linear_forward(x, w, b=None):
-    """Fully-connected layer: ``out = x.reshape(N, D) @ w + b``.
-
-    Parameters
-    ----------
-    x : ndarray, shape (N, d_1, ..., d_k)
-        Any shape with the batch first; each sample is flattened to
-        ``D = d_1 * ... * d_k`` features (row-major, as `flatten_forward`).
-    w : ndarray, shape (D, M)
-        Same dtype as x.
-    b : ndarray, shape (M,), or None
-        Same dtype as x; None means no bias.
-
-    Returns
-    -------
-    out : ndarray, shape (N, M), dtype of x
-    cache : tuple, consumed by `linear_backward`
-
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
-    """
-    func = "linear_forward"
-    _check_batch(x, func)
+def _check_weights(w, b, D, x, func):
+    """w (D, M) and b (M,) or None, matching x flattened to (N, D)."""
     N = x.shape[0]
-    D = int(np.prod(x.shape[1:]))
     check_array(w, "w", func, ndim=2, shape_doc="(D, M)")
     if w.shape[0] != D:
         raise ValueError(
@@ -72,12 +69,37 @@ def linear_forward(x, w, b=None):
                 f"{func}: b must have x's dtype {x.dtype}, got {b.dtype}"
             )
         check_finite(b, "b", func)
+
+
+def linear_forward(x, w, b=None):
+    """Fully-connected layer: ``out = x.reshape(N, D) @ w + b``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, d_1, ..., d_k)
+        Any shape with the batch first; each sample is flattened to
+        ``D = d_1 * ... * d_k`` features (row-major, as `flatten_forward`).
+    w : ndarray, shape (D, M)
+        Same dtype as x.
+    b : ndarray, shape (M,), or None
+        Same dtype as x; None means no bias.
+
+    Returns
+    -------
+    out : ndarray, shape (N, M), dtype of x
+    cache : LinearCache, consumed by `linear_backward`
+    """
+    func = "linear_forward"
+    _check_batch(x, func)
+    N = x.shape[0]
+    D = int(np.prod(x.shape[1:]))
+    _check_weights(w, b, D, x, func)
     # An explicit D (not -1) also works for an empty batch.
     x2 = x.reshape(N, D)
     out = x2 @ w
     if b is not None:
         out += b
-    return out, (x2, w, b is not None, x.shape)
+    return out, LinearCache(x2, w, b is not None, x.shape)
 
 
 def linear_backward(dout, cache):
@@ -86,7 +108,7 @@ def linear_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, M)
-    cache : tuple from `linear_forward`
+    cache : LinearCache from `linear_forward`
 
     Returns
     -------
@@ -98,9 +120,9 @@ def linear_backward(dout, cache):
     -----
     ``dx = dout @ w.T``, ``dw = x.T @ dout``, ``db = dout.sum(0)``: each
     weight's gradient sums its contribution over the batch.
-    Taught in notebooks/06_backpropagation.ipynb.
     """
-    x2, w, has_bias, x_shape = cache
+    x2, w, has_bias, x_shape = check_cache(cache, LinearCache,
+                                           "linear_backward")
     check_dout(dout, (x2.shape[0], w.shape[1]), w.dtype, "linear_backward")
     dx = (dout @ w.T).reshape(x_shape)
     dw = x2.T @ dout
@@ -119,16 +141,15 @@ def flatten_forward(x):
     -------
     out : ndarray, shape (N, d_1 * ... * d_k), dtype of x
         Row-major order, so for NCHW input the channel changes slowest.
-    cache : tuple, consumed by `flatten_backward`
+    cache : FlattenCache, consumed by `flatten_backward`
 
     Notes
     -----
     No arithmetic happens; the backward pass only restores the shape.
-    Taught in notebooks/06_backpropagation.ipynb.
     """
     _check_batch(x, "flatten_forward")
     D = int(np.prod(x.shape[1:]))
-    return x.reshape(x.shape[0], D), (x.shape, x.dtype)
+    return x.reshape(x.shape[0], D), FlattenCache(x.shape, x.dtype)
 
 
 def flatten_backward(dout, cache):
@@ -137,17 +158,13 @@ def flatten_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, D)
-    cache : tuple from `flatten_forward`
+    cache : FlattenCache from `flatten_forward`
 
     Returns
     -------
     dx : ndarray, shape (N, d_1, ..., d_k)
-
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
     """
-    x_shape, dtype = cache
+    x_shape, dtype = check_cache(cache, FlattenCache, "flatten_backward")
     D = int(np.prod(x_shape[1:]))
     check_dout(dout, (x_shape[0], D), dtype, "flatten_backward")
     return dout.reshape(x_shape)

@@ -10,18 +10,29 @@ Taught in notebooks/01_local_connectivity.ipynb.
 """
 
 from collections import namedtuple
-from numbers import Integral
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .shapes import as_pair, check_array, check_dout, check_finite
+from .shapes import (
+    as_pair,
+    cache_type,
+    check_array,
+    check_cache,
+    check_dout,
+    check_finite,
+    check_memory,
+    check_positive_int,
+    output_hw,
+)
 
 __all__ = [
     "local2d_forward",
     "local2d_backward",
     "local2d_forward_naive",
     "local2d_backward_naive",
+    "LocalCache",
+    "NaiveLocalCache",
     "LayerCost",
     "layer_cost",
     "count_params",
@@ -31,6 +42,29 @@ __all__ = [
 
 def _check_local(x, w, b, stride, padding, func):
     """Validate arguments; return (stride, padding, (H_out, W_out))."""
+    _check_arrays(x, w, func)
+    N, C, H, W = x.shape
+    H_w, W_w, F, _, KH, KW = w.shape
+    stride = as_pair(stride, "stride", func)
+    padding = as_pair(padding, "padding", func, minimum=0)
+    out_hw = output_hw((H, W), (KH, KW), stride, padding, func=func)
+    (ph, pw) = padding
+    check_memory({"the padded input": (N, C, H + 2 * ph, W + 2 * pw),
+                  "the window matrix": (N * out_hw[0] * out_hw[1],
+                                        C * KH * KW)}, x.dtype, func)
+    if (H_w, W_w) != out_hw:
+        raise ValueError(f"{func}: w must have shape (H_out, W_out, F, C, KH, "
+                         f"KW) with (H_out, W_out) = {out_hw} for this input, "
+                         f"got w of shape {w.shape}")
+    if b is not None:
+        _check_bias(b, (F, *out_hw), x.dtype, func)
+    check_finite(x, "x", func)
+    check_finite(w, "w", func)
+    return stride, padding, out_hw
+
+
+def _check_arrays(x, w, func):
+    """x (N, C, H, W) and w (H_out, W_out, F, C, KH, KW): ranks, dtypes, C."""
     check_array(x, "x", func, 4, "(N, C, H, W)")
     check_array(w, "w", func, 6, "(H_out, W_out, F, C, KH, KW)")
     if w.dtype != x.dtype:
@@ -39,40 +73,37 @@ def _check_local(x, w, b, stride, padding, func):
     if 0 in x.shape or 0 in w.shape:
         raise ValueError(f"{func}: x and w must not be empty, got x of shape "
                          f"{x.shape} and w of shape {w.shape}")
-    N, C, H, W = x.shape
-    H_w, W_w, F, C_w, KH, KW = w.shape
-    if C_w != C:
+    C = x.shape[1]
+    if w.shape[3] != C:
         raise ValueError(f"{func}: w must have {C} input channels to match x "
                          f"(N, C={C}, H, W), got w of shape {w.shape}")
-    stride = as_pair(stride, "stride", func)
-    padding = as_pair(padding, "padding", func, minimum=0)
-    if KH > H + 2 * padding[0] or KW > W + 2 * padding[1]:
-        raise ValueError(f"{func}: kernel {KH}x{KW} does not fit input "
-                         f"{H}x{W} with padding {padding}")
-    out_hw = tuple((n + 2 * p - k) // s + 1
-                   for n, p, k, s in zip((H, W), padding, (KH, KW), stride))
-    if (H_w, W_w) != out_hw:
-        raise ValueError(f"{func}: w must have shape (H_out, W_out, F, C, KH, "
-                         f"KW) with (H_out, W_out) = {out_hw} for this input, "
-                         f"got w of shape {w.shape}")
-    if b is not None:
-        check_array(b, "b", func, 3, "(F, H_out, W_out)")
-        if b.shape != (F, *out_hw):
-            raise ValueError(f"{func}: b must have shape (F, H_out, W_out) = "
-                             f"{(F, *out_hw)}, got {b.shape}")
-        if b.dtype != x.dtype:
-            raise TypeError(f"{func}: b must have the dtype of x ({x.dtype}), "
-                            f"got {b.dtype}")
-        check_finite(b, "b", func)
-    check_finite(x, "x", func)
-    check_finite(w, "w", func)
-    return stride, padding, out_hw
 
 
-def _check_cache(cache, length, func, forward):
-    if not (isinstance(cache, tuple) and len(cache) == length):
-        raise TypeError(f"{func}: cache must be the tuple returned by "
-                        f"{forward}, got {type(cache).__name__}")
+def _check_bias(b, shape, dtype, func):
+    check_array(b, "b", func, 3, "(F, H_out, W_out)")
+    if b.shape != shape:
+        raise ValueError(f"{func}: b must have shape (F, H_out, W_out) = "
+                         f"{shape}, got {b.shape}")
+    if b.dtype != dtype:
+        raise TypeError(f"{func}: b must have the dtype of x ({dtype}), "
+                        f"got {b.dtype}")
+    check_finite(b, "b", func)
+
+
+LocalCache = cache_type(
+    "LocalCache", ["cols", "w", "has_bias", "x_shape", "stride", "padding"],
+    """What `local2d_backward` needs from `local2d_forward`.
+
+cols     : (H_out*W_out, N, C*KH*KW) windows of x, one block per position
+w        : (H_out, W_out, F, C, KH, KW) weights
+has_bias : whether the forward added a bias
+x_shape  : (N, C, H, W);  stride, padding : (h, w) pairs
+""", __name__)
+
+NaiveLocalCache = cache_type(
+    "NaiveLocalCache", ["x", "w", "b", "stride", "padding"],
+    """What `local2d_backward_naive` needs: the forward's inputs.
+""", __name__)
 
 
 def local2d_forward_naive(x, w, b, stride=1, padding=0):
@@ -91,12 +122,12 @@ def local2d_forward_naive(x, w, b, stride=1, padding=0):
     Returns
     -------
     out : ndarray, shape (N, F, H_out, W_out)
-    cache : tuple, consumed by `local2d_backward_naive`
+    cache : NaiveLocalCache, consumed by `local2d_backward_naive`
 
     Notes
     -----
     Same as `cnnlib.conv.conv2d_forward_naive` except ``w[i, j, f]`` replaces
-    ``w[f]``. Taught in notebooks/01_local_connectivity.ipynb.
+    ``w[f]``.
     """
     func = "local2d_forward_naive"
     (sh, sw), (ph, pw), (H_out, W_out) = _check_local(
@@ -112,7 +143,7 @@ def local2d_forward_naive(x, w, b, stride=1, padding=0):
                     out[n, f, i, j] = np.sum(window * w[i, j, f])
                     if b is not None:
                         out[n, f, i, j] += b[f, i, j]
-    return out, (x, w, b, (sh, sw), (ph, pw))
+    return out, NaiveLocalCache(x, w, b, (sh, sw), (ph, pw))
 
 
 def local2d_backward_naive(dout, cache):
@@ -121,7 +152,7 @@ def local2d_backward_naive(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, F, H_out, W_out)
-    cache : tuple from `local2d_forward_naive`
+    cache : NaiveLocalCache from `local2d_forward_naive`
 
     Returns
     -------
@@ -133,13 +164,12 @@ def local2d_backward_naive(dout, cache):
     -----
     Like `cnnlib.conv.conv2d_backward_naive`, but each position's gradient
     goes to its own filters ``dw[i, j]`` instead of being summed into one.
-    Taught in notebooks/01_local_connectivity.ipynb.
     """
-    _check_cache(cache, 5, "local2d_backward_naive", "local2d_forward_naive")
-    x, w, b, (sh, sw), (ph, pw) = cache
+    func = "local2d_backward_naive"
+    x, w, b, (sh, sw), (ph, pw) = check_cache(cache, NaiveLocalCache, func)
     H_out, W_out, F, C, KH, KW = w.shape
     N, _, H, W = x.shape
-    check_dout(dout, (N, F, H_out, W_out), x.dtype, "local2d_backward_naive")
+    check_dout(dout, (N, F, H_out, W_out), x.dtype, func)
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     dxp, dw = np.zeros_like(xp), np.zeros_like(w)
     for n in range(N):
@@ -168,14 +198,13 @@ def local2d_forward(x, w, b, stride=1, padding=0):
     Returns
     -------
     out : ndarray, shape (N, F, H_out, W_out)
-    cache : tuple, consumed by `local2d_backward`
+    cache : LocalCache, consumed by `local2d_backward`
 
     Notes
     -----
     The windows of all positions are copied into ``cols`` of shape
     (H_out*W_out, N, C*KH*KW); one batched matrix multiply with the
     per-position weights (H_out*W_out, C*KH*KW, F) gives every output.
-    Taught in notebooks/01_local_connectivity.ipynb.
     """
     func = "local2d_forward"
     (sh, sw), (ph, pw), (H_out, W_out) = _check_local(
@@ -191,7 +220,8 @@ def local2d_forward(x, w, b, stride=1, padding=0):
     out = out.transpose(2, 3, 0, 1)
     if b is not None:
         out = out + b
-    return out, (cols, w, b is not None, x.shape, (sh, sw), (ph, pw))
+    cache = LocalCache(cols, w, b is not None, x.shape, (sh, sw), (ph, pw))
+    return out, cache
 
 
 def local2d_backward(dout, cache):
@@ -200,7 +230,7 @@ def local2d_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, F, H_out, W_out)
-    cache : tuple from `local2d_forward`
+    cache : LocalCache from `local2d_forward`
 
     Returns
     -------
@@ -213,12 +243,12 @@ def local2d_backward(dout, cache):
     The transposes of the forward's batched product give dw and the window
     gradients; each kernel offset's share of the window gradients is added
     back onto a strided sub-grid of the padded input gradient.
-    Taught in notebooks/01_local_connectivity.ipynb.
     """
-    _check_cache(cache, 6, "local2d_backward", "local2d_forward")
-    cols, w, has_b, (N, C, H, W), (sh, sw), (ph, pw) = cache
+    func = "local2d_backward"
+    cols, w, has_b, (N, C, H, W), (sh, sw), (ph, pw) = check_cache(
+        cache, LocalCache, func)
     H_out, W_out, F, _, KH, KW = w.shape
-    check_dout(dout, (N, F, H_out, W_out), w.dtype, "local2d_backward")
+    check_dout(dout, (N, F, H_out, W_out), w.dtype, func)
     dout_r = dout.transpose(2, 3, 0, 1).reshape(H_out * W_out, N, F)
     dw = np.matmul(dout_r.transpose(0, 2, 1), cols).reshape(w.shape)
     db = dout.sum(axis=0) if has_b else None
@@ -243,6 +273,19 @@ params    : learnable numbers (weights + biases)
 macs      : multiply-adds for one input image
 out_shape : (F, H_out, W_out)
 """
+
+
+def _chw(in_shape, func):
+    """(C, H, W) from an (H, W) or (C, H, W) shape of positive ints."""
+    shape = tuple(in_shape) if isinstance(in_shape, (tuple, list)) else ()
+    try:
+        dims = [check_positive_int(v, "in_shape", func) for v in shape]
+    except ValueError:
+        dims = []
+    if len(dims) not in (2, 3):
+        raise ValueError(f"{func}: in_shape must be (H, W) or (C, H, W) of "
+                         f"positive ints, got {in_shape!r}")
+    return tuple([1] + dims)[-3:]
 
 
 def layer_cost(kind, in_shape, out_channels, kernel, stride=1, padding=0,
@@ -279,7 +322,6 @@ def layer_cost(kind, in_shape, out_channels, kernel, stride=1, padding=0,
     local ``params = K*U (+ U)``, ``macs = K*U``;
     conv ``params = K*F (+ F)``, ``macs = K*U``. Padded zeros count as
     inputs of local/conv windows (the computation multiplies them).
-    Taught in notebooks/01_local_connectivity.ipynb.
 
     Examples
     --------
@@ -292,25 +334,12 @@ def layer_cost(kind, in_shape, out_channels, kernel, stride=1, padding=0,
     if kind not in ("dense", "local", "conv"):
         raise ValueError(f"{func}: kind must be 'dense', 'local' or 'conv', "
                          f"got {kind!r}")
-    shape = tuple(in_shape) if isinstance(in_shape, (tuple, list)) else None
-    if (shape is None or len(shape) not in (2, 3) or not all(
-            isinstance(v, Integral) and not isinstance(v, bool) and v >= 1
-            for v in shape)):
-        raise ValueError(f"{func}: in_shape must be (H, W) or (C, H, W) of "
-                         f"positive ints, got {in_shape!r}")
-    C, H, W = (int(v) for v in ((1,) + shape)[-3:])
-    if (not isinstance(out_channels, Integral) or isinstance(out_channels, bool)
-            or out_channels < 1):
-        raise ValueError(f"{func}: out_channels must be a positive int, got "
-                         f"{out_channels!r}")
-    F = int(out_channels)
+    C, H, W = _chw(in_shape, func)
+    F = check_positive_int(out_channels, "out_channels", func)
     KH, KW = as_pair(kernel, "kernel", func)
-    sh, sw = as_pair(stride, "stride", func)
-    ph, pw = as_pair(padding, "padding", func, minimum=0)
-    if KH > H + 2 * ph or KW > W + 2 * pw:
-        raise ValueError(f"{func}: kernel {KH}x{KW} does not fit input "
-                         f"{H}x{W} with padding {padding}")
-    H_out, W_out = (H + 2 * ph - KH) // sh + 1, (W + 2 * pw - KW) // sw + 1
+    stride = as_pair(stride, "stride", func)
+    padding = as_pair(padding, "padding", func, minimum=0)
+    H_out, W_out = output_hw((H, W), (KH, KW), stride, padding, func=func)
     units = F * H_out * W_out
     fan_in = C * H * W if kind == "dense" else C * KH * KW
     macs = fan_in * units

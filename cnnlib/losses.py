@@ -41,10 +41,6 @@ def softmax(logits):
     -------
     probs : ndarray, same shape and dtype as logits
         Non-negative, each row sums to 1.
-
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
     """
     _check_logits(logits, "softmax")
     with np.errstate(under="ignore"):
@@ -67,7 +63,6 @@ def log_softmax(logits):
     -----
     ``log_softmax(z) = (z - m) - log(sum(exp(z - m)))`` with ``m`` the row
     maximum: finite even when a probability underflows to 0.
-    Taught in notebooks/06_backpropagation.ipynb.
     """
     _check_logits(logits, "log_softmax")
     s = _shifted(logits)
@@ -127,7 +122,6 @@ def softmax_cross_entropy(logits, y):
     Working in log space (`log_softmax`) keeps logits like 1e4 and -1e4
     finite: no overflow, no ``log(0)``. The gradient's simple form is why
     softmax and cross-entropy are always paired.
-    Taught in notebooks/06_backpropagation.ipynb.
 
     Examples
     --------
@@ -175,10 +169,6 @@ def mse(pred, target):
         and without a factor 1/2), as ``torch.nn.MSELoss()`` does.
     dpred : ndarray, same shape and dtype as pred
         ``2 * (pred - target) / pred.size``.
-
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
     """
     func = "mse"
     check_array(pred, "pred", func)

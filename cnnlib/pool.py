@@ -3,32 +3,40 @@
 Each comes as a readable loop version (``*_naive``, one window at a time,
 for the notebooks) and a fast version for training. The fast version loops
 only over the KH*KW offsets inside the window: for offset ``(i, j)`` the
-strided slice ``x[:, :, i::stride, j::stride]`` (cut to H_out x W_out) holds
-that offset's pixel of *every* window at once. The backward pass adds into
-the same slices, one offset at a time, so overlapping windows (stride <
-window) accumulate correctly.
+strided slice ``x[:, :, i::sh, j::sw]`` (cut to H_out x W_out) holds that
+offset's pixel of *every* window at once. The backward pass adds into the
+same slices, one offset at a time, so overlapping windows (stride < size)
+accumulate correctly.
 
 Conventions
 -----------
-- ``size``, ``stride``, ``padding``: an int or an ``(h, w)`` pair; ``stride``
-  defaults to ``size``; padding (per side) is at most half the window.
+- ``size`` (the window), ``stride``, ``padding``: an int or an ``(h, w)``
+  pair; ``stride`` defaults to ``size``; padding (per side) is at most half
+  the window. Letters, in both versions: window ``(KH, KW)``, stride
+  ``(sh, sw)``, padding ``(ph, pw)``, output ``(H_out, W_out)``.
 - Max pooling pads with ``-inf``, so padding is never selected.
 - Ties: the whole gradient goes to ONE element, the first maximum in
   row-major order inside the window (PyTorch's rule). A constant window
   sends its gradient to its top-left element.
 - Average pooling counts padded zeros in the average: the divisor is always
   KH*KW (PyTorch's default ``count_include_pad=True``).
-- Memory layout: the fast versions store ``out`` and ``dx`` like ``x``. If x
-  is an NCHW-shaped view of channels-last memory (as a conv returns), so are
-  they; indexing is NCHW either way.
 
-Taught in notebooks/05_pooling_and_downsampling.ipynb and
-notebooks/06_backpropagation.ipynb (backward).
+Taught in notebooks/05_pooling_and_downsampling.ipynb.
 """
 
 import numpy as np
 
-from .shapes import as_pair, check_array, check_dout, check_finite, pool_output_size
+from .shapes import (
+    as_pair,
+    cache_type,
+    check_array,
+    check_cache,
+    check_dout,
+    check_finite,
+    check_memory,
+    check_pool_padding,
+    output_hw,
+)
 
 __all__ = [
     "maxpool2d_forward",
@@ -39,122 +47,111 @@ __all__ = [
     "maxpool2d_backward_naive",
     "avgpool2d_forward_naive",
     "avgpool2d_backward_naive",
+    "MaxPoolCache",
+    "AvgPoolCache",
+    "NaiveMaxPoolCache",
+    "NaiveAvgPoolCache",
 ]
+
+_SETTINGS = ["size", "stride", "padding"]
+MaxPoolCache = cache_type(
+    "MaxPoolCache", ["arg", "x_shape", "dtype"] + _SETTINGS,
+    """What `maxpool2d_backward` needs from `maxpool2d_forward`.
+
+arg     : (N, C, H_out, W_out) row-major index of each window's winner
+x_shape : (N, C, H, W);  dtype : of x
+size, stride, padding : (h, w) pairs
+""", __name__)
+AvgPoolCache = cache_type(
+    "AvgPoolCache", ["x_shape", "dtype", "out_shape"] + _SETTINGS,
+    """What `avgpool2d_backward` needs: only shapes and settings.
+""", __name__)
+NaiveMaxPoolCache = cache_type(
+    "NaiveMaxPoolCache", ["x", "out_shape"] + _SETTINGS,
+    """What `maxpool2d_backward_naive` needs: the input, to find each max.
+""", __name__)
+NaiveAvgPoolCache = cache_type(
+    "NaiveAvgPoolCache", ["x_shape", "dtype", "out_shape"] + _SETTINGS,
+    """What `avgpool2d_backward_naive` needs: only shapes and settings.
+""", __name__)
 
 
 def _params(x, size, stride, padding, func, finite=True):
-    """Validate the arguments; return (KH, KW), (SH, SW), (PH, PW), (HO, WO)."""
+    """Validate the arguments; return size, stride, padding, (H_out, W_out).
+
+    Refuses, before allocating, a padded input or an output larger than
+    `cnnlib.shapes.MAX_ARRAY_BYTES`.
+    """
     check_array(x, "x", func, ndim=4, shape_doc="(N, C, H, W)")
-    k = as_pair(size, "size", func)
-    s = k if stride is None else as_pair(stride, "stride", func)
-    p = as_pair(padding, "padding", func, minimum=0)
-    H, W = x.shape[2:]
-    for n, kk, pp, axis in ((H, k[0], p[0], "H"), (W, k[1], p[1], "W")):
-        if 2 * pp > kk:
-            raise ValueError(
-                f"{func}: padding must be at most half the window size, got "
-                f"padding {padding} for size {size}"
-            )
-        if kk > n + 2 * pp:
-            raise ValueError(
-                f"{func}: window {k[0]}x{k[1]} does not fit x of shape "
-                f"{x.shape} ({axis} = {n}) with padding {padding}"
-            )
+    size = as_pair(size, "size", func)
+    stride = size if stride is None else as_pair(stride, "stride", func)
+    padding = as_pair(padding, "padding", func, minimum=0)
+    check_pool_padding(size, padding, func)
+    N, C, H, W = x.shape
+    out_hw = output_hw((H, W), size, stride, padding, func=func,
+                       what="window")
+    (ph, pw) = padding
+    check_memory({"the padded input": (N, C, H + 2 * ph, W + 2 * pw),
+                  "the output": (N, C, *out_hw)}, x.dtype, func)
     if finite:
         check_finite(x, "x", func)
-    return k, s, p, pool_output_size((H, W), k, s, p)
+    return size, stride, padding, out_hw
 
 
-def _check_result(out, x, func):
-    """Reject NaN/inf in x by looking at the (smaller) output first.
-
-    Max and mean both carry a NaN or inf of a window into its output, so a
-    finite output means every input that was used is finite (an unused one,
-    in rows dropped by the floor, does no harm). Only then is x searched,
-    to report where the bad value is.
-    """
+def _finite_total(out):
     with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(out, axis=None)
-    if not np.isfinite(total):
-        check_finite(x, "x", func)
+        return np.isfinite(np.add.reduce(out, axis=None))
 
 
-def _channels_last(a):
-    """True if a (N, C, H, W) is a view of (N, H, W, C) memory, as after a conv.
-
-    Pooling then works and answers in that layout: mixing layouts in one
-    elementwise operation (here, or in the ReLU next to it) is several times
-    slower than either layout alone.
-    """
-    return not a.flags.c_contiguous and a.transpose(0, 2, 3, 1).flags.c_contiguous
+# ---------------------------------------------------------------- fast
 
 
-def _empty(shape, dtype, channels_last):
-    """Uninitialised (N, C, H, W) array, stored channels-last if asked."""
-    if not channels_last:
-        return np.empty(shape, dtype=dtype)
-    N, C, H, W = shape
-    return np.empty((N, H, W, C), dtype=dtype).transpose(0, 3, 1, 2)
-
-
-def _like(a, channels_last):
-    """a in the given memory layout (no copy if it is already)."""
-    if _channels_last(a) == channels_last:
-        return a
-    out = _empty(a.shape, a.dtype, channels_last)
-    out[...] = a  # one transposing copy instead of several mixed operations
-    return out
-
-
-def _pad(x, p, value, channels_last):
-    if p == (0, 0):
+def _pad(x, padding, value):
+    (ph, pw) = padding
+    if ph == pw == 0:
         return x
     N, C, H, W = x.shape
-    xp = _empty((N, C, H + 2 * p[0], W + 2 * p[1]), x.dtype, channels_last)
-    xp.fill(value)
-    xp[:, :, p[0] : p[0] + H, p[1] : p[1] + W] = x
+    xp = np.full((N, C, H + 2 * ph, W + 2 * pw), value, dtype=x.dtype)
+    xp[:, :, ph:ph + H, pw:pw + W] = x
     return xp
 
 
-def _unpad(dxp, p, shape):
-    if p == (0, 0):
+def _unpad(dxp, padding, x_shape):
+    (ph, pw), (H, W) = padding, x_shape[2:]
+    if ph == pw == 0:
         return dxp
-    # order="K" keeps the memory layout of dxp (NCHW or channels-last).
-    return dxp[:, :, p[0] : p[0] + shape[2], p[1] : p[1] + shape[3]].copy(order="K")
+    return dxp[:, :, ph:ph + H, pw:pw + W].copy()
 
 
-def _windows(a, k, s, o):
+def _windows(a, size, stride, out_hw):
     """Yield (index, slice of ``a``) for each window offset, row-major.
 
-    The slice for offset (i, j) has shape (N, C, HO, WO): element
+    The slice for offset (i, j) has shape (N, C, H_out, W_out): element
     [n, c, r, q] is pixel (i, j) of the window of output (r, q).
     """
-    for i in range(k[0]):
-        for j in range(k[1]):
-            yield i * k[1] + j, a[
-                :, :, i : i + s[0] * (o[0] - 1) + 1 : s[0],
-                j : j + s[1] * (o[1] - 1) + 1 : s[1],
-            ]
+    (KH, KW), (sh, sw), (H_out, W_out) = size, stride, out_hw
+    for i in range(KH):
+        for j in range(KW):
+            yield i * KW + j, a[:, :, i:i + sh * (H_out - 1) + 1:sh,
+                                j:j + sw * (W_out - 1) + 1:sw]
 
 
-def _grad_buffer(shape, k, s, p, o, dtype, channels_last):
+def _grad_buffer(x_shape, size, stride, padding, out_hw, dtype):
     """The padded dx, zeroed where the slice writes will not reach.
 
     When the windows tile the input exactly (stride == size), every covered
     pixel is written once, so only the rows/columns dropped by the floor
     need zeros; otherwise start from all zeros and add.
     """
-    N, C, H, W = shape
-    dxp = _empty((N, C, H + 2 * p[0], W + 2 * p[1]), dtype, channels_last)
-    if s != k:
-        dxp.fill(0)
-        return dxp
-    dxp[:, :, o[0] * k[0] :, :] = 0
-    dxp[:, :, :, o[1] * k[1] :] = 0
+    N, C, H, W = x_shape
+    (KH, KW), (ph, pw), (H_out, W_out) = size, padding, out_hw
+    shape = (N, C, H + 2 * ph, W + 2 * pw)
+    if stride != size:
+        return np.zeros(shape, dtype=dtype)
+    dxp = np.empty(shape, dtype=dtype)
+    dxp[:, :, H_out * KH:, :] = 0
+    dxp[:, :, :, W_out * KW:] = 0
     return dxp
-
-
-# ---------------------------------------------------------------- fast
 
 
 def maxpool2d_forward(x, size=2, stride=None, padding=0):
@@ -173,14 +170,13 @@ def maxpool2d_forward(x, size=2, stride=None, padding=0):
     Returns
     -------
     out : ndarray, shape (N, C, H_out, W_out), dtype of x
-    cache : tuple, consumed by `maxpool2d_backward`
+    cache : MaxPoolCache, consumed by `maxpool2d_backward`
 
     Notes
     -----
     ``H_out = (H + 2*padding - KH) // stride + 1`` (floor: a window that
     does not fit is dropped). The cache records which offset won in each
     window; ties go to the first maximum in row-major order.
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
 
     Examples
     --------
@@ -193,15 +189,15 @@ def maxpool2d_forward(x, size=2, stride=None, padding=0):
     (1, 1, 2, 2)
     """
     func = "maxpool2d_forward"
-    k, s, p, o = _params(x, size, stride, padding, func, finite=False)
-    last = _channels_last(x)  # out, arg and later dx keep the layout of x
-    win = _windows(_pad(x, p, -np.inf, last), k, s, o)
-    _, first = next(win)
-    out = first.copy(order="K" if last else "C")
+    size, stride, padding, out_hw = _params(x, size, stride, padding, func,
+                                            finite=False)
+    windows = _windows(_pad(x, padding, -np.inf), size, stride, out_hw)
+    _, first = next(windows)
+    out = first.copy()
     # arg[n, c, r, q] = row-major index of the winning offset in its window.
-    itype = np.uint8 if k[0] * k[1] <= 256 else np.int32
+    itype = np.uint8 if size[0] * size[1] <= 256 else np.int32
     arg = np.zeros_like(out, dtype=itype)
-    for idx, view in win:
+    for idx, view in windows:
         # Strict '>' keeps the earlier offset on ties: the first max wins.
         better = view > out
         # arg = where(better, idx, arg), as integer arithmetic: np.where
@@ -210,8 +206,11 @@ def maxpool2d_forward(x, size=2, stride=None, padding=0):
         step *= better
         arg += step
         np.maximum(out, view, out=out)
-    _check_result(out, x, func)
-    return out, (arg, k, s, p, x.shape, x.dtype, last)
+    # A NaN or inf in a window reaches its output, so a finite output means
+    # every input used is finite; only then is x searched, to say where.
+    if not _finite_total(out):
+        check_finite(x, "x", func)
+    return out, MaxPoolCache(arg, x.shape, x.dtype, size, stride, padding)
 
 
 def maxpool2d_backward(dout, cache):
@@ -220,7 +219,7 @@ def maxpool2d_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, C, H_out, W_out)
-    cache : tuple from `maxpool2d_forward`
+    cache : MaxPoolCache from `maxpool2d_forward`
 
     Returns
     -------
@@ -231,20 +230,31 @@ def maxpool2d_backward(dout, cache):
     Notes
     -----
     One strided slice-add per window offset: overlap-safe, no loop over
-    samples or pixels. Taught in notebooks/06_backpropagation.ipynb.
+    samples or pixels.
     """
-    arg, k, s, p, shape, dtype, last = cache
-    check_dout(dout, arg.shape, dtype, "maxpool2d_backward")
-    o = arg.shape[2:]
-    dout = _like(dout, last)
-    dxp = _grad_buffer(shape, k, s, p, o, dtype, last)
-    overlap = s[0] < k[0] or s[1] < k[1]
-    for idx, dst in _windows(dxp, k, s, o):
+    func = "maxpool2d_backward"
+    arg, x_shape, dtype, size, stride, padding = check_cache(
+        cache, MaxPoolCache, func)
+    check_dout(dout, arg.shape, dtype, func)
+    out_hw = arg.shape[2:]
+    dxp = _grad_buffer(x_shape, size, stride, padding, out_hw, dtype)
+    overlap = stride[0] < size[0] or stride[1] < size[1]
+    for idx, dst in _windows(dxp, size, stride, out_hw):
         if overlap:  # a pixel may win several windows: add
             dst += dout * (arg == idx)
         else:  # each pixel is in at most one window: write in place
             np.multiply(dout, arg == idx, out=dst)
-    return _unpad(dxp, p, shape)
+    return _unpad(dxp, padding, x_shape)
+
+
+def _window_sum(xp, size, stride, out_hw, scale=None):
+    """Sum over each window of xp, each term times ``scale`` if given."""
+    windows = _windows(xp, size, stride, out_hw)
+    _, first = next(windows)
+    out = first.copy() if scale is None else first * scale
+    for _, view in windows:
+        out += view if scale is None else view * scale
+    return out
 
 
 def avgpool2d_forward(x, size=2, stride=None, padding=0):
@@ -263,14 +273,15 @@ def avgpool2d_forward(x, size=2, stride=None, padding=0):
     Returns
     -------
     out : ndarray, shape (N, C, H_out, W_out), dtype of x
-    cache : tuple, consumed by `avgpool2d_backward`
+    cache : AvgPoolCache, consumed by `avgpool2d_backward`
 
     Notes
     -----
     Every window is divided by KH*KW, padded cells included (PyTorch's
     default ``count_include_pad=True``), so a window partly in the padding
-    averages to less than the mean of its real values. Taught in
-    notebooks/05_pooling_and_downsampling.ipynb.
+    averages to less than the mean of its real values. Sums first, divides
+    once; only if a sum overflows (values near the dtype's largest, such as
+    3e38 in float32) are the values divided before they are added.
 
     Examples
     --------
@@ -280,16 +291,19 @@ def avgpool2d_forward(x, size=2, stride=None, padding=0):
            [10.5, 12.5]])
     """
     func = "avgpool2d_forward"
-    k, s, p, o = _params(x, size, stride, padding, func, finite=False)
-    last = _channels_last(x)  # out and later dx keep the layout of x
-    win = _windows(_pad(x, p, 0, last), k, s, o)
-    _, first = next(win)
-    out = first.copy(order="K" if last else "C")
-    for _, view in win:
-        out += view
-    out /= k[0] * k[1]
-    _check_result(out, x, func)
-    return out, (k, s, p, x.shape, x.dtype, out.shape, last)
+    size, stride, padding, out_hw = _params(x, size, stride, padding, func,
+                                            finite=False)
+    xp = _pad(x, padding, 0)
+    count = size[0] * size[1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _window_sum(xp, size, stride, out_hw)
+        out /= count
+    if not _finite_total(out):
+        check_finite(x, "x", func)  # a NaN/inf in x: say where
+        # x is finite, so a sum overflowed: divide first (this is rare).
+        out = _window_sum(xp, size, stride, out_hw, x.dtype.type(1 / count))
+    cache = AvgPoolCache(x.shape, x.dtype, out.shape, size, stride, padding)
+    return out, cache
 
 
 def avgpool2d_backward(dout, cache):
@@ -298,29 +312,27 @@ def avgpool2d_backward(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, C, H_out, W_out)
-    cache : tuple from `avgpool2d_forward`
+    cache : AvgPoolCache from `avgpool2d_forward`
 
     Returns
     -------
     dx : ndarray, shape (N, C, H, W), dtype of x
         Each input pixel gets ``dout / (KH*KW)`` from every window it is in.
-
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
     """
-    k, s, p, shape, dtype, out_shape, last = cache
-    check_dout(dout, out_shape, dtype, "avgpool2d_backward")
-    o = out_shape[2:]
-    dxp = _grad_buffer(shape, k, s, p, o, dtype, last)
-    share = _like(dout / (k[0] * k[1]), last)
-    overlap = s[0] < k[0] or s[1] < k[1]
-    for _, dst in _windows(dxp, k, s, o):
+    func = "avgpool2d_backward"
+    x_shape, dtype, out_shape, size, stride, padding = check_cache(
+        cache, AvgPoolCache, func)
+    check_dout(dout, out_shape, dtype, func)
+    out_hw = out_shape[2:]
+    dxp = _grad_buffer(x_shape, size, stride, padding, out_hw, dtype)
+    share = dout / (size[0] * size[1])
+    overlap = stride[0] < size[0] or stride[1] < size[1]
+    for _, dst in _windows(dxp, size, stride, out_hw):
         if overlap:
             dst += share
         else:
             dst[...] = share
-    return _unpad(dxp, p, shape)
+    return _unpad(dxp, padding, x_shape)
 
 
 # ---------------------------------------------------------------- naive
@@ -340,27 +352,23 @@ def maxpool2d_forward_naive(x, size=2, stride=None, padding=0):
     Returns
     -------
     out : ndarray, shape (N, C, H_out, W_out)
-    cache : tuple, consumed by `maxpool2d_backward_naive`
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    cache : NaiveMaxPoolCache, consumed by `maxpool2d_backward_naive`
     """
-    (KH, KW), (SH, SW), (PH, PW), (H_out, W_out) = _params(
-        x, size, stride, padding, "maxpool2d_forward_naive"
-    )
+    (KH, KW), (sh, sw), (ph, pw), (H_out, W_out) = _params(
+        x, size, stride, padding, "maxpool2d_forward_naive")
     N, C, H, W = x.shape
-    pad = ((0, 0), (0, 0), (PH, PH), (PW, PW))
+    pad = ((0, 0), (0, 0), (ph, ph), (pw, pw))
     xp = np.pad(x, pad, constant_values=-np.inf)  # -inf never wins
     out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)
     for n in range(N):
         for c in range(C):
             for r in range(H_out):
                 for q in range(W_out):
-                    top, left = r * SH, q * SW
-                    window = xp[n, c, top : top + KH, left : left + KW]
+                    top, left = r * sh, q * sw
+                    window = xp[n, c, top:top + KH, left:left + KW]
                     out[n, c, r, q] = window.max()
-    return out, (x, (KH, KW), (SH, SW), (PH, PW), out.shape)
+    cache = NaiveMaxPoolCache(x, out.shape, (KH, KW), (sh, sw), (ph, pw))
+    return out, cache
 
 
 def maxpool2d_backward_naive(dout, cache):
@@ -369,7 +377,7 @@ def maxpool2d_backward_naive(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, C, H_out, W_out)
-    cache : tuple from `maxpool2d_forward_naive`
+    cache : NaiveMaxPoolCache from `maxpool2d_forward_naive`
 
     Returns
     -------
@@ -380,24 +388,25 @@ def maxpool2d_backward_naive(dout, cache):
     Each output's gradient goes to the maximum of its window; ``np.argmax``
     scans row-major and returns the first maximum, which is the tie rule.
     Overlapping windows that share a winner add up there.
-    Taught in notebooks/06_backpropagation.ipynb.
     """
-    x, (KH, KW), (SH, SW), (PH, PW), out_shape = cache
-    check_dout(dout, out_shape, x.dtype, "maxpool2d_backward_naive")
+    func = "maxpool2d_backward_naive"
+    x, out_shape, (KH, KW), (sh, sw), (ph, pw) = check_cache(
+        cache, NaiveMaxPoolCache, func)
+    check_dout(dout, out_shape, x.dtype, func)
     N, C, H_out, W_out = out_shape
-    pad = ((0, 0), (0, 0), (PH, PH), (PW, PW))
+    pad = ((0, 0), (0, 0), (ph, ph), (pw, pw))
     xp = np.pad(x, pad, constant_values=-np.inf)
     dxp = np.zeros(xp.shape, dtype=x.dtype)
     for n in range(N):
         for c in range(C):
             for r in range(H_out):
                 for q in range(W_out):
-                    top, left = r * SH, q * SW
-                    window = xp[n, c, top : top + KH, left : left + KW]
+                    top, left = r * sh, q * sw
+                    window = xp[n, c, top:top + KH, left:left + KW]
                     i, j = np.unravel_index(np.argmax(window), window.shape)
                     dxp[n, c, top + i, left + j] += dout[n, c, r, q]
     H, W = x.shape[2:]
-    return dxp[:, :, PH : PH + H, PW : PW + W].copy()  # drop the padding
+    return dxp[:, :, ph:ph + H, pw:pw + W].copy()  # drop the padding
 
 
 def avgpool2d_forward_naive(x, size=2, stride=None, padding=0):
@@ -412,26 +421,28 @@ def avgpool2d_forward_naive(x, size=2, stride=None, padding=0):
     Returns
     -------
     out : ndarray, shape (N, C, H_out, W_out)
-    cache : tuple, consumed by `avgpool2d_backward_naive`
+    cache : NaiveAvgPoolCache, consumed by `avgpool2d_backward_naive`
 
     Notes
     -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
+    Each value contributes ``1 / (KH*KW)`` of itself: dividing before
+    adding cannot overflow, even for values near the dtype's largest.
     """
-    (KH, KW), (SH, SW), (PH, PW), (H_out, W_out) = _params(
-        x, size, stride, padding, "avgpool2d_forward_naive"
-    )
+    (KH, KW), (sh, sw), (ph, pw), (H_out, W_out) = _params(
+        x, size, stride, padding, "avgpool2d_forward_naive")
     N, C, H, W = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))  # zeros
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))  # zeros
     out = np.zeros((N, C, H_out, W_out), dtype=x.dtype)
     for n in range(N):
         for c in range(C):
             for r in range(H_out):
                 for q in range(W_out):
-                    top, left = r * SH, q * SW
-                    window = xp[n, c, top : top + KH, left : left + KW]
-                    out[n, c, r, q] = window.sum() / (KH * KW)
-    return out, (x.shape, x.dtype, (KH, KW), (SH, SW), (PH, PW), out.shape)
+                    top, left = r * sh, q * sw
+                    window = xp[n, c, top:top + KH, left:left + KW]
+                    out[n, c, r, q] = np.sum(window / (KH * KW))
+    cache = NaiveAvgPoolCache(x.shape, x.dtype, out.shape, (KH, KW), (sh, sw),
+                              (ph, pw))
+    return out, cache
 
 
 def avgpool2d_backward_naive(dout, cache):
@@ -440,7 +451,7 @@ def avgpool2d_backward_naive(dout, cache):
     Parameters
     ----------
     dout : ndarray, shape (N, C, H_out, W_out)
-    cache : tuple from `avgpool2d_forward_naive`
+    cache : NaiveAvgPoolCache from `avgpool2d_forward_naive`
 
     Returns
     -------
@@ -449,17 +460,19 @@ def avgpool2d_backward_naive(dout, cache):
     Notes
     -----
     Every pixel of a window receives ``1 / (KH*KW)`` of that window's
-    gradient. Taught in notebooks/06_backpropagation.ipynb.
+    gradient.
     """
-    (N, C, H, W), dtype, (KH, KW), (SH, SW), (PH, PW), out_shape = cache
-    check_dout(dout, out_shape, dtype, "avgpool2d_backward_naive")
+    func = "avgpool2d_backward_naive"
+    (N, C, H, W), dtype, out_shape, (KH, KW), (sh, sw), (ph, pw) = check_cache(
+        cache, NaiveAvgPoolCache, func)
+    check_dout(dout, out_shape, dtype, func)
     H_out, W_out = out_shape[2:]
-    dxp = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=dtype)
+    dxp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=dtype)
     for n in range(N):
         for c in range(C):
             for r in range(H_out):
                 for q in range(W_out):
-                    top, left = r * SH, q * SW
+                    top, left = r * sh, q * sw
                     share = dout[n, c, r, q] / (KH * KW)
-                    dxp[n, c, top : top + KH, left : left + KW] += share
-    return dxp[:, :, PH : PH + H, PW : PW + W].copy()  # drop the padding
+                    dxp[n, c, top:top + KH, left:left + KW] += share
+    return dxp[:, :, ph:ph + H, pw:pw + W].copy()  # drop the padding

@@ -1,13 +1,13 @@
-"""Output-size and receptive-field arithmetic, and argument validation.
+"""Output sizes, receptive fields, and the argument checks every op shares.
 
-Every operation in cnnlib validates its arguments with the helpers here, so
-that bad input fails early with one kind of message::
+The output-size formula lives here and nowhere else; every operation
+validates its arguments with the helpers here, so bad input fails early
+with one kind of message::
 
     ValueError: conv2d_forward: stride must be a positive int or a pair of
     positive ints, got 0
 
-Taught in notebooks/02_convolution.ipynb (output size) and
-notebooks/05_pooling_and_downsampling.ipynb (receptive field).
+Taught in notebooks/02_convolution.ipynb.
 """
 
 import math
@@ -17,17 +17,30 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
+    "MAX_ARRAY_BYTES",
     "conv_output_size",
     "pool_output_size",
+    "output_hw",
     "receptive_field",
     "ReceptiveField",
     "as_pair",
     "check_array",
     "check_finite",
     "check_dout",
+    "check_cache",
+    "check_memory",
+    "check_pool_padding",
+    "cache_type",
     "check_positive_int",
     "check_number",
 ]
+
+#: Largest array, in bytes, that a cnnlib operation agrees to allocate
+#: (4 GiB). A padding of 20000 or a kernel of 10**6 is almost always a
+#: slip that would otherwise freeze the machine; the operation refuses it
+#: before allocating. Raise it (``cnnlib.shapes.MAX_ARRAY_BYTES = ...``)
+#: if you really have the memory and mean it.
+MAX_ARRAY_BYTES = 4 * 2**30
 
 
 # ---------------------------------------------------------------- validation
@@ -177,28 +190,152 @@ def check_dout(dout, expected_shape, dtype, func):
     return dout
 
 
+def _bytes_text(n):
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+
+
+def check_memory(shapes, dtype, func):
+    """Refuse, before allocating, arrays larger than `MAX_ARRAY_BYTES`.
+
+    Parameters
+    ----------
+    shapes : dict of str -> tuple of int
+        What the operation is about to allocate, e.g.
+        ``{"the padded input": (N, C, H + 2*ph, W + 2*pw)}``.
+    dtype : dtype
+    func : str
+        Function name for the message.
+
+    Raises
+    ------
+    ValueError
+        Naming the array, its shape and its size in bytes.
+
+    Examples
+    --------
+    >>> check_memory({"the padded input": (1, 1, 40001, 40001)},
+    ...              np.float64, "f")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: f: the padded input would have shape (1, 1, 40001, 40001) = 12.8 GB, ...
+    """
+    itemsize = np.dtype(dtype).itemsize
+    for what, shape in shapes.items():
+        nbytes = math.prod(int(n) for n in shape) * itemsize  # exact ints
+        if nbytes > MAX_ARRAY_BYTES:
+            raise ValueError(
+                f"{func}: {what} would have shape {tuple(shape)} = "
+                f"{_bytes_text(nbytes)}, more than the limit "
+                f"cnnlib.shapes.MAX_ARRAY_BYTES = "
+                f"{_bytes_text(MAX_ARRAY_BYTES)}; use a smaller padding, "
+                f"kernel or batch"
+            )
+
+
+# ---------------------------------------------------------------- caches
+
+
+def _brief(value):
+    if isinstance(value, np.ndarray):
+        return f"<{value.dtype} array {value.shape}>"
+    return repr(value)
+
+
+def cache_type(name, fields, doc, module):
+    """A named tuple class for the cache of one forward/backward pair.
+
+    It unpacks like a tuple, and prints arrays as their dtype and shape, so
+    ``print(cache)`` in a notebook says what the backward pass will use.
+    """
+    base = namedtuple(name, fields)
+
+    def __repr__(self):
+        parts = ", ".join(f"{f}={_brief(v)}" for f, v in zip(fields, self))
+        return f"{name}({parts})"
+
+    return type(name, (base,), {"__slots__": (), "__doc__": doc,
+                                "__repr__": __repr__, "__module__": module})
+
+
+def check_cache(cache, kind, func):
+    """Check that ``cache`` is the ``kind`` cache its forward pass returned.
+
+    The forward's name is the backward's with ``backward`` -> ``forward``
+    (``conv2d_backward`` <- ``conv2d_forward``), a rule every op follows.
+    """
+    if not isinstance(cache, kind):
+        forward = func.replace("backward", "forward")
+        got = "None" if cache is None else type(cache).__name__
+        raise TypeError(
+            f"{func}: cache must be the {kind.__name__} returned by "
+            f"{forward} (run the forward pass first), got {got}"
+        )
+    return cache
+
+
 # ---------------------------------------------------------------- sizes
 
 
-def _size_1d(size, kernel, stride, padding, dilation, func, what="kernel"):
+def _out_length(length, kernel, stride, padding, dilation):
+    """The output-size formula along one axis; None if the kernel does not fit.
+
+    ``(length + 2*padding - dilation*(kernel - 1) - 1) // stride + 1``
+    """
     span = dilation * (kernel - 1) + 1
-    padded = size + 2 * padding
-    if span > padded:
+    if span > length + 2 * padding:
+        return None
+    return (length + 2 * padding - span) // stride + 1
+
+
+def output_hw(input_hw, kernel_hw, stride, padding, dilation=(1, 1),
+              func="output_hw", what="kernel"):
+    """``(H_out, W_out)`` of a conv or pool on validated ``(h, w)`` pairs.
+
+    The operations call this once they have checked their arguments; a
+    kernel (``what``) that does not fit raises ValueError naming ``func``.
+    """
+    out = [_out_length(*axis) for axis in
+           zip(input_hw, kernel_hw, stride, padding, dilation)]
+    if None in out:
+        (H, W), (KH, KW) = input_hw, kernel_hw
+        dil = ""
+        if max(dilation) > 1:
+            dil = (f" (dilated {dilation[0] * (KH - 1) + 1}x"
+                   f"{dilation[1] * (KW - 1) + 1})")
+        pad = padding[0] if padding[0] == padding[1] else tuple(padding)
+        raise ValueError(f"{func}: {what} {KH}x{KW}{dil} does not fit input "
+                         f"{H}x{W} with padding {pad}")
+    return tuple(out)
+
+
+def check_pool_padding(size, padding, func):
+    """Pool padding is at most half the window (as in PyTorch), so every
+    window holds at least one real input value."""
+    if 2 * padding[0] > size[0] or 2 * padding[1] > size[1]:
+        pad = padding[0] if padding[0] == padding[1] else tuple(padding)
+        raise ValueError(f"{func}: padding must be at most half the window "
+                         f"size, got padding {pad} for size {size[0]}x{size[1]}")
+
+
+def _size_1d(length, kernel, stride, padding, dilation, func, what):
+    out = _out_length(length, kernel, stride, padding, dilation)
+    if out is None:
+        span, padded = dilation * (kernel - 1) + 1, length + 2 * padding
         dil = f" (dilated {span})" if dilation > 1 else ""
         raise ValueError(
-            f"{func}: {what} {kernel}{dil} does not fit input {size} with "
+            f"{func}: {what} {kernel}{dil} does not fit input {length} with "
             f"padding {padding} (padded size {padded})"
         )
-    return (padded - span) // stride + 1
+    return out
 
 
-def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
+def conv_output_size(input_size, kernel, stride=1, padding=0, dilation=1):
     """Output length of a convolution along one or two axes.
 
     Parameters
     ----------
-    size, kernel : int or (int, int)
-        Input length and kernel length (pairs give (height, width)).
+    input_size, kernel : int or (int, int)
+        Input length H (or (H, W)) and kernel length KH (or (KH, KW)).
     stride, padding, dilation : int or (int, int)
         ``padding`` counts zeros per side.
 
@@ -208,9 +345,9 @@ def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
 
     Notes
     -----
-    ``out = (size + 2*padding - dilation*(kernel - 1) - 1) // stride + 1``.
+    ``H_out = (H + 2*padding - dilation*(KH - 1) - 1) // stride + 1``.
     The floor drops the last positions when the stride does not divide the
-    remaining length evenly. Taught in notebooks/02_convolution.ipynb.
+    remaining length evenly.
 
     Examples
     --------
@@ -220,26 +357,40 @@ def conv_output_size(size, kernel, stride=1, padding=0, dilation=1):
     14
     """
     func = "conv_output_size"
-    args = (size, kernel, stride, padding, dilation)
+    args = (input_size, kernel, stride, padding, dilation)
     scalar = all(_is_int(a) for a in args)
-    sizes = as_pair(size, "size", func)
+    sizes = as_pair(input_size, "input_size", func)
     kernels = as_pair(kernel, "kernel", func)
     strides = as_pair(stride, "stride", func)
     pads = as_pair(padding, "padding", func, minimum=0)
     dils = as_pair(dilation, "dilation", func)
-    out = tuple(
-        _size_1d(sizes[i], kernels[i], strides[i], pads[i], dils[i], func)
-        for i in range(2)
-    )
+    out = tuple(_size_1d(sizes[i], kernels[i], strides[i], pads[i], dils[i],
+                         func, "kernel") for i in range(2))
     return out[0] if scalar else out
 
 
-def pool_output_size(size, window, stride=None, padding=0):
-    """Output length of a pooling layer; ``stride`` defaults to ``window``.
+def pool_output_size(input_size, size, stride=None, padding=0):
+    """Output length of a pooling layer with window ``size``.
 
-    Same floor rule as `conv_output_size`, with dilation 1. Padding may be
-    at most half the window (as in PyTorch), so every window holds at least
-    one real input value.
+    Parameters
+    ----------
+    input_size : int or (int, int)
+        Input length H (or (H, W)).
+    size : int or (int, int)
+        The pooling window KH (or (KH, KW)), as in `cnnlib.pool`.
+    stride : int or (int, int), optional
+        Default ``size`` (windows side by side).
+    padding : int or (int, int)
+        Per side, at most half the window (as in PyTorch), so every window
+        holds at least one real input value.
+
+    Returns
+    -------
+    int, or (int, int) if any argument is a pair
+
+    Notes
+    -----
+    Same floor rule as `conv_output_size`, with dilation 1.
 
     Examples
     --------
@@ -249,23 +400,16 @@ def pool_output_size(size, window, stride=None, padding=0):
     3
     """
     func = "pool_output_size"
-    scalar = all(_is_int(a) for a in (size, window, padding)) and (
+    scalar = all(_is_int(a) for a in (input_size, size, padding)) and (
         stride is None or _is_int(stride)
     )
-    sizes = as_pair(size, "size", func)
-    windows = as_pair(window, "window", func)
+    sizes = as_pair(input_size, "input_size", func)
+    windows = as_pair(size, "size", func)
     strides = windows if stride is None else as_pair(stride, "stride", func)
     pads = as_pair(padding, "padding", func, minimum=0)
-    for p, k in zip(pads, windows, strict=True):
-        if 2 * p > k:
-            raise ValueError(
-                f"{func}: padding must be at most half the window, got "
-                f"padding {padding} for window {window}"
-            )
-    out = tuple(
-        _size_1d(sizes[i], windows[i], strides[i], pads[i], 1, func, "window")
-        for i in range(2)
-    )
+    check_pool_padding(windows, pads, func)
+    out = tuple(_size_1d(sizes[i], windows[i], strides[i], pads[i], 1, func,
+                         "window") for i in range(2))
     return out[0] if scalar else out
 
 
@@ -344,8 +488,6 @@ def receptive_field(layers, axis=0):
         size  <- size + (k' - 1) * jump
         start <- start + ((k' - 1) / 2 - padding) * jump
         jump  <- jump * stride
-
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
 
     Examples
     --------

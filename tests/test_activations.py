@@ -154,3 +154,21 @@ def test_bad_dout_raises_clearly(name):
         backward(np.ones((2, 3), dtype=np.float32), cache)
     with pytest.raises(TypeError, match=f"{fn}: dout must be a NumPy array"):
         backward([[1.0] * 3] * 2, cache)
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_backward_before_forward_says_so(name):
+    # Issue 13: this was "cannot unpack non-iterable NoneType object".
+    forward, backward = PAIRS[name]
+    x = np.linspace(-1, 1, 6)
+    out, cache = forward(x)
+    kind = type(cache).__name__
+    assert kind == {"relu": "ReluCache", "sigmoid": "SigmoidCache",
+                    "tanh": "TanhCache"}[name]
+    with pytest.raises(TypeError, match=rf"{name}_backward: cache must be the "
+                       rf"{kind} returned by {name}_forward \(run the forward "
+                       r"pass first\), got None"):
+        backward(np.ones_like(out), None)
+    with pytest.raises(TypeError, match="got tuple"):
+        backward(np.ones_like(out), tuple(cache))
+    assert repr(cache) == f"{kind}({cache._fields[0]}=<float64 array (6,)>)"

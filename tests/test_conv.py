@@ -15,7 +15,10 @@ from cnnlib.conv import (
     im2col,
 )
 from cnnlib.gradcheck import check_gradients, rel_error
-from tests.kernel_checks import assert_fast_matches_naive
+from tests.kernel_checks import (
+    assert_fast_matches_naive,
+    assert_refused_before_allocating,
+)
 
 
 def random_config(rng, max_size=7):
@@ -253,10 +256,36 @@ def test_backward_rejects_wrong_cache():
     _, cache_naive = conv2d_forward_naive(X, W, B)
     out, cache = conv2d_forward(X, W, B)
     with pytest.raises(TypeError, match="conv2d_backward: cache must be the "
-                       "tuple returned by conv2d_forward"):
+                       "ConvCache returned by conv2d_forward .*got "
+                       "NaiveConvCache"):
         conv2d_backward(np.zeros_like(out), cache_naive)
-    with pytest.raises(TypeError, match="conv2d_backward_naive: cache must"):
+    with pytest.raises(TypeError, match="conv2d_backward_naive: cache must be "
+                       "the NaiveConvCache returned by conv2d_forward_naive"):
         conv2d_backward_naive(np.zeros_like(out), cache)
+    # Backward before forward (a layer's cache is still None).
+    with pytest.raises(TypeError, match=r"conv2d_backward: .*\(run the forward "
+                       r"pass first\), got None"):
+        conv2d_backward(np.zeros_like(out), None)
+    with pytest.raises(TypeError, match="got tuple"):
+        conv2d_backward(np.zeros_like(out), tuple(cache))
+
+
+def test_caches_are_named_and_print_shapes():
+    out, cache = conv2d_forward(X, W, B)
+    assert cache.w is W and cache.out_shape == out.shape
+    assert cache.x_shape == X.shape and cache.has_bias
+    # cols is always the im2col matrix, one row per output position (few
+    # channels with a bias: plus a column of ones for the bias).
+    assert cache.cols.shape == (2 * 3 * 3, 3 * 3 * 3 + 1)
+    assert np.array_equal(cache.cols[:, :-1], im2col(X, 3))
+    x10, w10 = np.ones((1, 10, 4, 4)), np.ones((2, 10, 3, 3))
+    assert conv2d_forward(x10, w10, None)[1].cols.shape == (4, 90)
+    text = repr(cache)
+    assert text.startswith("ConvCache(cols=<float64 array (")
+    assert f"x_shape={X.shape}" in text and "stride=(1, 1)" in text
+    _, cache_n = conv2d_forward_naive(X, W, None, stride=2)
+    assert cache_n.b is None and cache_n.stride == (2, 2)
+    assert repr(cache_n).startswith(f"NaiveConvCache(x=<float64 array {X.shape}>")
 
 
 @pytest.mark.parametrize("func", [correlate2d, convolve2d])
@@ -302,16 +331,20 @@ def test_any_memory_layout_of_x_and_dout(short_run, monkeypatch):
         msg = f"trial {trial}: x{x.shape} w{w.shape} {cfg} x_last={trial % 2}"
         out, cache = conv2d_forward(xl, w, b, **cfg)
         assert rel_error(out, out_n) < 1e-9, msg
+        assert out.flags.c_contiguous, msg  # NCHW out, whatever came in
         dx, dw, db = conv2d_backward(dl, cache)
         assert rel_error(dx, dx_n) < 1e-9, msg
+        strides = [st for st, n in zip(dx.strides, dx.shape) if n > 1]
+        assert strides == sorted(strides, reverse=True), msg  # NCHW order
         assert rel_error(dw, dw_n) < 1e-9, msg
         if b is not None:
             assert rel_error(db, db_n) < 1e-9, msg
 
 
-def test_conv_pool_conv_chain_in_channels_last():
-    # conv (channels-last out) -> max pool (keeps that layout) -> conv, and
-    # back: the fast chain must equal the loop chain.
+def test_conv_pool_conv_chain_matches_loops():
+    # conv -> max pool -> conv, and back: the fast chain must equal the loop
+    # chain, and the fast conv hands ordinary NCHW arrays to the pool (its
+    # channels-last working layout stays inside cnnlib.conv).
     from cnnlib.pool import (
         maxpool2d_backward,
         maxpool2d_backward_naive,
@@ -334,8 +367,44 @@ def test_conv_pool_conv_chain_in_channels_last():
         dh2, dw2, _ = conv_b(np.ones_like(h3), c3)
         dx, dw1, _ = conv_b(pool_b(dh2, c2), c1)
         results.append((h3, dw2, dx, dw1))
-        if conv_f is conv2d_forward:  # the layout really is channels-last
-            assert not h2.flags.c_contiguous
-            assert h2.transpose(0, 2, 3, 1).flags.c_contiguous
+        if conv_f is conv2d_forward:
+            assert h1.flags.c_contiguous and h3.flags.c_contiguous
+            assert dx.flags.c_contiguous and dh2.flags.c_contiguous
     for fast, naive in zip(*results):
         assert rel_error(fast, naive) < 1e-9
+
+
+# ------------------------------------------------- sizes refused (issue 13)
+# Each of these tried to allocate about 12.8 GB (or 8 TB) before this check.
+
+
+def test_im2col_huge_kernel_refused_before_allocating():
+    x = np.zeros((1, 1, 4, 4))
+    assert_refused_before_allocating(lambda: im2col(x, 10**6),
+             ["im2col: kernel 1000000x1000000 does not fit input 4x4"])
+
+
+@pytest.mark.parametrize("forward", [conv2d_forward, conv2d_forward_naive])
+def test_conv_huge_padding_refused_before_allocating(forward):
+    x, w = np.zeros((1, 1, 1, 1)), np.zeros((1, 1, 1, 1))
+    assert_refused_before_allocating(lambda: forward(x, w, None, padding=20000),
+             [f"{forward.__name__}: the padded input would have shape "
+              "(1, 1, 40001, 40001) = 12.8 GB", "MAX_ARRAY_BYTES"])
+
+
+def test_im2col_huge_column_matrix_refused():
+    # The input is small (2 MB) but its 51x51 windows would fill 5.2 GB.
+    x = np.zeros((1, 1, 500, 500))
+    assert_refused_before_allocating(lambda: im2col(x, 51, padding=25),
+             ["im2col: the im2col matrix would have shape (250000, 2601)"])
+
+
+def test_memory_limit_can_be_raised(monkeypatch):
+    import cnnlib.shapes
+
+    x = np.zeros((1, 1, 100, 100))
+    monkeypatch.setattr(cnnlib.shapes, "MAX_ARRAY_BYTES", 10**4)
+    with pytest.raises(ValueError, match="the padded input would have shape"):
+        conv2d_forward(x, np.zeros((1, 1, 1, 1)), None)
+    monkeypatch.setattr(cnnlib.shapes, "MAX_ARRAY_BYTES", 10**6)
+    assert conv2d_forward(x, np.zeros((1, 1, 1, 1)), None)[0].shape == x.shape

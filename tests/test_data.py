@@ -15,6 +15,7 @@ from cnnlib.data import (
     load_sample_image,
     read_idx,
 )
+from tests.kernel_checks import assert_refused_before_allocating
 
 FULL_MNIST = Path("/work/shared/data/mnist")
 
@@ -108,13 +109,13 @@ def test_read_idx_trailing_bytes(tmp_path, gz):
 
 @pytest.mark.parametrize("gz", [False, True])
 def test_read_idx_huge_claim_fails_without_allocating(tmp_path, gz):
-    # 10**9 images of 28x28 promised, 1 kB present: an error, and the peak
-    # traced memory stays tiny (no attempt at the promised 784 GB).
-    payload = idx_bytes(np.zeros(1000, np.uint8), dims=(10**9, 28, 28))[:1024]
+    # 10**5 images of 28x28 promised (under the cap), 1 kB present: an
+    # error, and the peak traced memory stays tiny (no attempt at 78 MB).
+    payload = idx_bytes(np.zeros(1000, np.uint8), dims=(10**5, 28, 28))[:1024]
     path = write(tmp_path / "huge", payload, gz)
     tracemalloc.start()
     try:
-        with pytest.raises(ValueError, match=r"huge.*truncated.*784000000000"):
+        with pytest.raises(ValueError, match=r"huge.*truncated.*78400000 "):
             read_idx(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -170,6 +171,117 @@ def test_load_mnist_wrong_kind_of_file(tmp_path):
     write(tmp_path / "train-images-idx3-ubyte", labels_as_images)
     with pytest.raises(ValueError, match=r"train-images.*shape \(N, H, W\)"):
         load_mnist(tmp_path)
+
+
+# ------------------------------------- issue 13: files it cannot train on
+
+
+def test_load_mnist_refuses_images_that_are_not_28x28(tmp_path):
+    make_mnist_dir(tmp_path)
+    write(tmp_path / "train-images-idx3-ubyte",
+          idx_bytes(np.zeros((12, 32, 32), np.uint8)))
+    with pytest.raises(ValueError, match=r"load_mnist: .*train-images-idx3-ubyte"
+                       r" holds 32x32 images; MNIST images .* are 28x28"):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_judges_the_header_before_reading_the_data(tmp_path):
+    # Header (12, 32, 32) and only 10 bytes of data: the shape is what is
+    # wrong, and it is said before any data is read.
+    make_mnist_dir(tmp_path)
+    payload = idx_bytes(np.zeros(10, np.uint8), dims=(12, 32, 32))
+    write(tmp_path / "train-images-idx3-ubyte", payload)
+    with pytest.raises(ValueError, match="32x32 images"):
+        load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_load_mnist_refuses_labels_outside_0_to_9(tmp_path, gz):
+    make_mnist_dir(tmp_path, gz=gz)
+    labels = np.arange(12, dtype=np.uint8) % 10
+    labels[7] = 200
+    sfx = ".gz" if gz else ""
+    write(tmp_path / f"train-labels-idx1-ubyte{sfx}", idx_bytes(labels), gz)
+    with pytest.raises(ValueError, match=r"train-labels-idx1-ubyte.* holds "
+                       r"label 200 at index 7; MNIST labels are the digits 0-9"):
+        load_mnist(tmp_path)
+
+
+def test_load_mnist_refuses_zero_images(tmp_path):
+    make_mnist_dir(tmp_path)
+    write(tmp_path / "t10k-images-idx3-ubyte",
+          idx_bytes(np.zeros((0, 28, 28), np.uint8)))
+    write(tmp_path / "t10k-labels-idx1-ubyte", idx_bytes(np.zeros(0, np.uint8)))
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte holds no "
+                       r"images \(its header says shape \(0, 28, 28\)\)"):
+        load_mnist(tmp_path, split="test")
+
+
+def _honest_huge_gzip(path, n_images):
+    """A gzip IDX whose header is true: n_images zero images of 28x28.
+
+    Built from repeated gzip members (the format allows concatenation), so
+    1.57 GB of zeros take 1.5 MB and no time to write.
+    """
+    header = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", n_images, 28, 28)
+    block = 28 * 28 * 1000
+    member = gzip.compress(bytes(block))
+    assert n_images % 1000 == 0
+    with open(path, "wb") as f:
+        f.write(gzip.compress(header))
+        for _ in range(n_images // 1000):
+            f.write(member)
+    return path
+
+
+def test_read_idx_caps_an_honest_huge_gzip_before_decompressing(tmp_path):
+    path = _honest_huge_gzip(tmp_path / "big.gz", 2_000_000)
+    assert path.stat().st_size < 3_000_000
+    assert_refused_before_allocating(
+        lambda: read_idx(path),
+        ["big.gz: header promises shape (2000000, 28, 28) = 1.57 GB of data",
+         "268 MB limit (cnnlib.data.MAX_IDX_BYTES"])
+
+
+def test_load_mnist_caps_an_honest_huge_gzip(tmp_path):
+    make_mnist_dir(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte").unlink()
+    (tmp_path / "train-labels-idx1-ubyte").unlink()
+    _honest_huge_gzip(tmp_path / "train-images-idx3-ubyte.gz", 2_000_000)
+    write(tmp_path / "train-labels-idx1-ubyte",
+          idx_bytes(np.zeros(2_000_000, np.uint8)))
+    assert_refused_before_allocating(
+        lambda: load_mnist(tmp_path),
+        ["train-images-idx3-ubyte.gz: header promises shape (2000000, 28, 28)",
+         "MAX_IDX_BYTES"])
+
+
+def test_idx_cap_can_be_raised(tmp_path, monkeypatch):
+    path = write(tmp_path / "x", idx_bytes(np.zeros((3, 28, 28), np.uint8)))
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", 1000)
+    with pytest.raises(ValueError, match="more than the 0 MB limit"):
+        read_idx(path)
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", 3 * 784)
+    assert read_idx(path).shape == (3, 28, 28)
+
+
+def test_read_idx_refuses_what_is_not_a_regular_file(tmp_path):
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="fifo: not a regular file"):
+        read_idx(fifo)  # opening a FIFO for reading would block forever
+    with pytest.raises(ValueError, match="not a regular file"):
+        read_idx(tmp_path)
+
+
+def test_idx_header_reads_only_the_header(tmp_path):
+    from cnnlib.data import idx_header
+
+    payload = idx_bytes(np.zeros(3, np.uint8), dims=(10**6, 28, 28))
+    dims, dtype = idx_header(write(tmp_path / "h", payload))
+    assert dims == (10**6, 28, 28) and dtype == np.uint8
 
 
 # ---------------------------------------------------------------- subset
@@ -318,7 +430,7 @@ def test_iterate_minibatches_bad_arguments():
     X, y = np.zeros((10, 3)), np.zeros(10)
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         iterate_minibatches(X, y, 0)
-    with pytest.raises(TypeError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
         iterate_minibatches(X, y, 2.0)
     with pytest.raises(ValueError, match=r"same number of samples.*\(10, 3\).*\(9,\)"):
         iterate_minibatches(X, y[:9], 4)

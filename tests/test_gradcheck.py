@@ -159,3 +159,10 @@ def test_numerical_gradient_keeps_errors_raised_inside_f():
 
     with pytest.raises(TypeError, match="inner problem too"):
         numerical_gradient(g, np.ones(2))
+
+
+@pytest.mark.parametrize("h", [0, -1e-5, float("nan"), "1e-5"])
+def test_numerical_gradient_refuses_a_step_that_is_not_positive(h):
+    with pytest.raises(ValueError, match="numerical_gradient: h must be a "
+                       "number > 0"):
+        numerical_gradient(lambda x: x.sum(), np.zeros(3), h=h)

@@ -155,3 +155,28 @@ def test_linear_bad_dout_raises_clearly():
         linear_backward(np.ones((4, 2)), cache)
     with pytest.raises(TypeError, match="linear_backward: dout .*dtype"):
         linear_backward(out.astype(np.float32), cache)
+
+
+@pytest.mark.parametrize("ops, kind", [
+    ((linear_forward, linear_backward), "LinearCache"),
+    ((flatten_forward, flatten_backward), "FlattenCache")])
+def test_backward_before_forward_says_so(ops, kind):
+    # Issue 13: this was "cannot unpack non-iterable NoneType object".
+    x, w = np.ones((2, 3, 2)), np.ones((6, 4))
+    out, cache = ops[0](x, w) if kind == "LinearCache" else ops[0](x)
+    assert type(cache).__name__ == kind
+    name = ops[1].__name__
+    with pytest.raises(TypeError, match=rf"{name}: cache must be the {kind} "
+                       r"returned by .*_forward \(run the forward pass first\),"
+                       r" got None"):
+        ops[1](np.ones_like(out), None)
+
+
+def test_caches_are_named():
+    x, w = np.ones((2, 3, 2)), np.ones((6, 4))
+    _, cache = linear_forward(x, w, np.zeros(4))
+    assert cache.x2d.shape == (2, 6) and cache.w is w and cache.has_bias
+    assert cache.x_shape == (2, 3, 2)
+    _, cache = flatten_forward(x)
+    assert cache == ((2, 3, 2), np.float64)
+    assert repr(cache) == "FlattenCache(x_shape=(2, 3, 2), dtype=dtype('float64'))"

@@ -176,6 +176,18 @@ def test_backward_rejects_wrong_cache():
         local2d_backward(out, cache_naive)
     with pytest.raises(TypeError, match="local2d_backward_naive: cache must"):
         local2d_backward_naive(out, cache)
+    with pytest.raises(TypeError, match=r"local2d_backward: cache must be the "
+                       r"LocalCache returned by local2d_forward \(run the "
+                       r"forward pass first\), got None"):
+        local2d_backward(out, None)
+
+
+def test_caches_are_named():
+    out, cache = local2d_forward(X, W, B)
+    assert cache.w is W and cache.x_shape == X.shape and cache.has_bias
+    assert repr(cache).startswith("LocalCache(cols=<float64 array (")
+    _, cache = local2d_forward_naive(X, W, None, stride=1)
+    assert cache.x is X and cache.b is None and cache.stride == (1, 1)
 
 
 def test_layer_cost_rejects_bad_input():

@@ -39,7 +39,7 @@ def test_conv_output_size_matches_brute_force():
         s, p, d = (int(rng.integers(1, 5)), int(rng.integers(0, 4)),
                    int(rng.integers(1, 4)))
         expected = count_positions(n, k, s, p, d)
-        cfg = dict(size=n, kernel=k, stride=s, padding=p, dilation=d)
+        cfg = dict(input_size=n, kernel=k, stride=s, padding=p, dilation=d)
         if expected == 0:
             with pytest.raises(ValueError, match="does not fit"):
                 conv_output_size(**cfg)
@@ -98,18 +98,21 @@ def test_floor_behaviour():
 @pytest.mark.parametrize(
     "kwargs, exc, words",
     [
-        (dict(size=28, kernel=3, stride=0), ValueError, ["stride", "positive", "0"]),
-        (dict(size=28, kernel=3, padding=-1), ValueError, ["padding", "non-negative"]),
-        (dict(size=28, kernel=3, dilation=0), ValueError, ["dilation", "positive"]),
-        (dict(size=28.0, kernel=3), TypeError, ["size", "28.0"]),
-        (dict(size=28, kernel=2.0), TypeError, ["kernel", "2.0"]),
-        (dict(size=28, kernel=3, stride=True), TypeError, ["stride", "True"]),
-        (dict(size=True, kernel=1), TypeError, ["size"]),
-        (dict(size=28, kernel=(3, 3, 3)), TypeError, ["kernel"]),
-        (dict(size=28, kernel=(3, 0)), ValueError, ["kernel"]),
-        (dict(size=28, kernel="3"), TypeError, ["kernel"]),
-        (dict(size=2, kernel=3), ValueError, ["kernel 3", "does not fit", "2"]),
-        (dict(size=4, kernel=3, dilation=2), ValueError, ["dilated 5", "fit"]),
+        (dict(input_size=28, kernel=3, stride=0), ValueError,
+         ["stride", "positive", "0"]),
+        (dict(input_size=28, kernel=3, padding=-1), ValueError,
+         ["padding", "non-negative"]),
+        (dict(input_size=28, kernel=3, dilation=0), ValueError,
+         ["dilation", "positive"]),
+        (dict(input_size=28.0, kernel=3), TypeError, ["input_size", "28.0"]),
+        (dict(input_size=28, kernel=2.0), TypeError, ["kernel", "2.0"]),
+        (dict(input_size=28, kernel=3, stride=True), TypeError, ["stride", "True"]),
+        (dict(input_size=True, kernel=1), TypeError, ["input_size"]),
+        (dict(input_size=28, kernel=(3, 3, 3)), TypeError, ["kernel"]),
+        (dict(input_size=28, kernel=(3, 0)), ValueError, ["kernel"]),
+        (dict(input_size=28, kernel="3"), TypeError, ["kernel"]),
+        (dict(input_size=2, kernel=3), ValueError, ["kernel 3", "does not fit", "2"]),
+        (dict(input_size=4, kernel=3, dilation=2), ValueError, ["dilated 5", "fit"]),
     ],
 )
 def test_conv_output_size_errors(kwargs, exc, words):
@@ -125,8 +128,9 @@ def test_conv_output_size_errors(kwargs, exc, words):
     "args, exc, words",
     [
         ((28, 2, 0), ValueError, ["stride"]),
-        ((28, 0), ValueError, ["window"]),
-        ((28, 2.0), TypeError, ["window", "2.0"]),
+        ((28, 0), ValueError, ["size must be a positive"]),
+        ((28, 2.0), TypeError, ["size", "2.0"]),
+        ((28.0, 2), TypeError, ["input_size", "28.0"]),
         ((28, 3, 1, 2), ValueError, ["padding", "half"]),
         ((28, 3, 1, -1), ValueError, ["padding"]),
         ((2, 3), ValueError, ["window 3", "does not fit"]),
@@ -308,3 +312,88 @@ def test_receptive_field_reads_pairs_along_the_chosen_axis():
     assert receptive_field(stack, axis=1)[-1].size == 6
     with pytest.raises(ValueError, match="axis"):
         receptive_field(stack, axis=2)
+
+
+# ------------------------------------------------------------- one vocabulary
+
+
+def test_pool_window_is_size_and_input_is_input_size():
+    assert pool_output_size(input_size=26, size=2) == 13
+    assert pool_output_size(input_size=(7, 5), size=3, stride=1,
+                            padding=1) == (7, 5)
+    assert conv_output_size(input_size=28, kernel=5, padding=2) == 28
+    with pytest.raises(TypeError):
+        pool_output_size(26, window=2)  # the old name is gone
+
+
+def test_output_hw_is_the_formula_of_both_sizes():
+    from cnnlib.shapes import output_hw
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        hw, k = tuple(rng.integers(1, 20, 2)), tuple(rng.integers(1, 6, 2))
+        s, p = tuple(rng.integers(1, 4, 2)), tuple(rng.integers(0, 3, 2))
+        d = tuple(rng.integers(1, 3, 2))
+        fits = all(di * (ki - 1) + 1 <= n + 2 * pi
+                   for n, ki, pi, di in zip(hw, k, p, d))
+        if fits:
+            assert output_hw(hw, k, s, p, d) == conv_output_size(hw, k, s, p, d)
+        else:
+            with pytest.raises(ValueError, match="f: kernel .* does not fit"):
+                output_hw(hw, k, s, p, d, func="f")
+
+
+def test_no_module_writes_the_formula_again():
+    # The output-size formula lives in cnnlib.shapes only.
+    import pathlib
+    import re
+    import tokenize
+
+    import cnnlib
+
+    root = pathlib.Path(cnnlib.__file__).parent
+    formula = re.compile(r"//\s*(stride|st|s|sh|sw|s\[\d\])\b\s*\+\s*1")
+    # (cnnlib/widgets/convolution.py shows the arithmetic step by step.)
+    for name in ("conv", "local", "pool", "layers"):
+        path = root / f"{name}.py"
+        with open(path, "rb") as f:  # code only: docstrings state it
+            code = " ".join(t.string for t in tokenize.tokenize(f.readline)
+                            if t.type not in (tokenize.STRING, tokenize.COMMENT))
+        assert not formula.search(code), path
+
+
+# ------------------------------------------------------------- caches, memory
+
+
+def test_check_cache_names_the_forward():
+    from cnnlib.shapes import cache_type, check_cache
+
+    Cache = cache_type("DemoCache", ["x", "size"], "doc", __name__)
+    cache = Cache(np.zeros((2, 3), np.float32), (2, 2))
+    assert check_cache(cache, Cache, "demo_backward") is cache
+    assert cache.size == (2, 2) and tuple(cache)[1] == (2, 2)
+    assert repr(cache) == "DemoCache(x=<float32 array (2, 3)>, size=(2, 2))"
+    with pytest.raises(TypeError, match=r"demo_backward: cache must be the "
+                       r"DemoCache returned by demo_forward \(run the forward "
+                       r"pass first\), got None"):
+        check_cache(None, Cache, "demo_backward")
+    with pytest.raises(TypeError, match="got tuple"):
+        check_cache((1, 2), Cache, "demo_backward")
+
+
+def test_check_memory_states_the_size_and_the_limit(monkeypatch):
+    import cnnlib.shapes
+    from cnnlib.shapes import MAX_ARRAY_BYTES, check_memory
+
+    assert MAX_ARRAY_BYTES == 4 * 2**30
+    check_memory({"a": (2**29,)}, np.float64, "f")  # exactly the limit: fine
+    with pytest.raises(ValueError, match=r"f: a would have shape \(536870913,\)"
+                       r" = 4.3 GB, more than the limit cnnlib.shapes."
+                       r"MAX_ARRAY_BYTES = 4.3 GB"):
+        check_memory({"a": (2**29 + 1,)}, np.float64, "f")
+    # Python ints: a product beyond int64 is not wrapped around to a small one.
+    with pytest.raises(ValueError, match="b would have shape"):
+        check_memory({"b": (2**40, 2**40)}, np.float32, "f")
+    monkeypatch.setattr(cnnlib.shapes, "MAX_ARRAY_BYTES", 100)
+    with pytest.raises(ValueError, match=r"= 0.0 MB, more than .* = 0.0 MB"):
+        check_memory({"c": (13,)}, np.float64, "f")
