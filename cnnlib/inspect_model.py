@@ -8,7 +8,8 @@
 - `occlusion_map`: cover a square of the image, everywhere in turn, and
   measure how much the probability of the class drops: which pixels the
   decision rests on.
-- `show_patches`, `show_occlusion`: draw them.
+- `show_patches`, `show_occlusion`, `show_filters`: draw them without relying
+  on hue (grey levels, brightness, line styles).
 - `TRAINED_LENET5_PATH`: the shipped LeNet-5 checkpoint (``data/README.md``
   says how it was trained).
 
@@ -24,7 +25,8 @@ from .losses import softmax
 from .shapes import check_positive_int, receptive_field
 
 __all__ = ["TRAINED_LENET5_PATH", "feature_maps", "unit_field", "TopPatches",
-           "top_patches", "occlusion_map", "show_patches", "show_occlusion"]
+           "top_patches", "occlusion_map", "show_patches", "show_occlusion",
+           "show_filters"]
 
 #: LeNet-5 trained on 55,000 MNIST digits (not the shipped 5,000).
 TRAINED_LENET5_PATH = (Path(__file__).resolve().parent.parent / "data"
@@ -260,23 +262,56 @@ def _hatch(shape):
                      ec="0.75", lw=0, zorder=0)
 
 
-def show_occlusion(image, drop, ax, title=None):
-    """Draw an occlusion map over its digit: the digit in grey, and contour
-    lines of the probability drop (labelled, so no colour is needed).
+def show_occlusion(image, drop, ax, vmax=None, title=None):
+    """Draw an occlusion map: the probability drop as brightness (black: no
+    drop), with the digit's outline as a grey contour on top.
+
+    Negative drops (covering that *helps* the class) are drawn as 0.
 
     Returns
     -------
-    ax : matplotlib Axes
+    AxesImage, for a colour bar.
     """
-    ax.imshow(np.asarray(image)[0], cmap="gray", interpolation="nearest")
-    d = np.nan_to_num(drop)
-    levels = [lv for lv in (0.1, 0.3, 0.5, 0.7, 0.9) if lv < d.max()]
-    if levels:
-        cs = ax.contour(d, levels=levels, colors="#ffb000",
-                        linewidths=[0.8 + 2 * lv for lv in levels])
-        ax.clabel(cs, fmt="%.1f", fontsize=7)
+    d = np.clip(np.nan_to_num(np.asarray(drop, dtype=float)), 0, None)
+    vmax = max(float(d.max()), 1e-3) if vmax is None else vmax
+    im = ax.imshow(d, cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
+    x = np.asarray(image)[0]
+    ax.contour(x, levels=[(float(x.min()) + float(x.max())) / 2], colors="0.6",
+               linewidths=0.8)
     ax.set_xticks([])
     ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize=9)
-    return ax
+    return im
+
+
+def show_filters(w, axes, vmax=None, titles=None):
+    """Draw 2-D filters in grey: white positive, black negative, mid-grey 0.
+
+    The sign is carried by brightness, not hue, and one symmetric scale is
+    shared, so filters are comparable. A filter is white where it wants ink
+    (MNIST ink is bright).
+
+    Parameters
+    ----------
+    w : ndarray, shape (M, KH, KW)
+    axes : sequence of M matplotlib Axes
+    vmax : float, optional
+        Scale limit (default: the largest absolute weight).
+    titles : list of str, optional
+
+    Returns
+    -------
+    AxesImage of the last filter, for a colour bar.
+    """
+    w = np.asarray(w)
+    if vmax is None:
+        vmax = float(np.abs(w).max()) or 1.0
+    im = None
+    for i, (ax, f) in enumerate(zip(axes, w)):
+        im = ax.imshow(f, cmap="gray", vmin=-vmax, vmax=vmax, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if titles:
+            ax.set_title(titles[i], fontsize=8)
+    return im

@@ -9,6 +9,7 @@ from cnnlib.inspect_model import (
     TRAINED_LENET5_PATH,
     feature_maps,
     occlusion_map,
+    show_filters,
     show_occlusion,
     show_patches,
     top_patches,
@@ -199,7 +200,12 @@ def test_drawing_functions_run():
     assert len(fig.axes) == 6
     ax = Figure().add_subplot()
     drop, _ = occlusion_map(linear_region_net(), X[0, :, :8, :8], 0, patch=2)
-    assert show_occlusion(X[0, :, :8, :8], drop, ax) is ax
+    im = show_occlusion(X[0, :, :8, :8], drop, ax)
+    assert im.get_array().min() >= 0 and im.get_clim()[0] == 0
+    axes = Figure().subplots(1, 3)
+    w = np.array([np.eye(3), -np.eye(3), np.zeros((3, 3))])
+    im = show_filters(w, axes)
+    assert im.get_clim() == (-1.0, 1.0) and im.get_cmap().name == "gray"
 
 
 def test_shipped_checkpoint_loads_into_lenet5():
