@@ -5,9 +5,9 @@
   field, from `cnnlib.shapes.receptive_field`).
 - `top_patches`: the input patches that excite one channel of a layer most,
   one per image: what that unit has learned to detect.
-- `occlusion_map`: cover a square of the image, everywhere in turn, and
-  measure how much the probability of the class drops: which pixels the
-  decision rests on.
+- `covered_predictions`, `occlusion_map`: cover a square of the image,
+  everywhere in turn, and measure how much the probability of the class
+  drops: which pixels the decision rests on.
 - `show_patches`, `show_occlusion`, `show_filters`: draw them without relying
   on hue (grey levels, brightness, line styles).
 - `TRAINED_LENET5_PATH`: the shipped LeNet-5 checkpoint (``data/README.md``
@@ -25,8 +25,8 @@ from .losses import softmax
 from .shapes import check_positive_int, receptive_field
 
 __all__ = ["TRAINED_LENET5_PATH", "feature_maps", "unit_field", "TopPatches",
-           "top_patches", "occlusion_map", "show_patches", "show_occlusion",
-           "show_filters"]
+           "top_patches", "covered_predictions", "occlusion_map",
+           "show_patches", "show_occlusion", "show_filters"]
 
 #: LeNet-5 trained on 55,000 MNIST digits (not the shipped 5,000).
 TRAINED_LENET5_PATH = (Path(__file__).resolve().parent.parent / "data"
@@ -173,33 +173,31 @@ def top_patches(model, X, layer, channel, k=12):
                       rf.size)
 
 
-def occlusion_map(model, image, label, patch=8, stride=2, fill=None):
-    """How much covering each part of an image lowers one class's probability.
+def covered_predictions(model, image, patch=8, stride=2, fill=None,
+                        func="covered_predictions"):
+    """Classify an image with a square covered, for every position of it.
 
     A ``patch`` x ``patch`` square of ``fill`` slides over the image with
-    ``stride``; every covered copy is classified.
+    ``stride`` (positions that do not fit are dropped, as in pooling).
 
     Parameters
     ----------
     model : Sequential
         Maps images to logits.
     image : ndarray, shape (C, H, W), float
-    label : int
-        The class whose probability is watched.
     patch, stride : int
     fill : float, optional
         Value of the cover; default the image's minimum (its background).
 
     Returns
     -------
-    drop : ndarray, shape (H, W)
-        For each pixel, the mean over the squares that cover it of
-        ``p(label | image) - p(label | covered image)``: large where
-        covering hurts, negative where covering *helps* the class.
-    base : float
-        ``p(label | image)``.
+    corners : ndarray, shape (S, 2), int
+        Top row and left column of each covering square.
+    probs : ndarray, shape (S, K)
+        Class probabilities with that square covered.
+    base : ndarray, shape (K,)
+        Class probabilities of the uncovered image.
     """
-    func = "occlusion_map"
     x = _check_images(np.asarray(image)[None], func)[0]
     _, H, W = x.shape
     patch = check_positive_int(patch, "patch", func)
@@ -208,29 +206,64 @@ def occlusion_map(model, image, label, patch=8, stride=2, fill=None):
         raise ValueError(f"{func}: patch {patch} does not fit the {H}x{W} "
                          f"image")
     fill = float(x.min()) if fill is None else float(fill)
-    tops = range(0, H - patch + 1, stride)
-    lefts = range(0, W - patch + 1, stride)
-    covered = np.repeat(x[None], len(tops) * len(lefts) + 1, axis=0)
-    for i, (t, left) in enumerate((t, left) for t in tops for left in lefts):
+    corners = np.array([(t, left) for t in range(0, H - patch + 1, stride)
+                        for left in range(0, W - patch + 1, stride)])
+    covered = np.repeat(x[None], len(corners) + 1, axis=0)
+    for i, (t, left) in enumerate(corners):
         covered[i + 1, :, t:t + patch, left:left + patch] = fill
     probs = softmax(feature_maps(model, covered, -1).astype(np.float64))
-    if not (isinstance(label, (int, np.integer)) and 0 <= label < probs.shape[1]):
+    return corners, probs[1:], probs[0]
+
+
+def occlusion_map(model, image, label, patch=8, stride=2, fill=None):
+    """How much covering each part of an image lowers one class's probability.
+
+    Parameters
+    ----------
+    model, image, patch, stride, fill
+        As in `covered_predictions`.
+    label : int
+        The class whose probability is watched.
+
+    Returns
+    -------
+    drop : ndarray, shape (H, W)
+        For each pixel, the mean over the squares that cover it of
+        ``p(label | image) - p(label | covered image)``: large where
+        covering hurts, negative where covering *helps* the class; NaN for
+        pixels no square covers.
+    base : float
+        ``p(label | image)``.
+    """
+    func = "occlusion_map"
+    corners, probs, base = covered_predictions(model, image, patch, stride,
+                                               fill, func)
+    if not (isinstance(label, (int, np.integer)) and 0 <= label < len(base)):
         raise ValueError(f"{func}: label must be a class from 0 to "
-                         f"{probs.shape[1] - 1}, got {label!r}")
-    base = float(probs[0, label])
+                         f"{len(base) - 1}, got {label!r}")
+    patch = int(patch)
+    H, W = np.asarray(image).shape[1:]
     total, count = np.zeros((H, W)), np.zeros((H, W))
-    for i, (t, left) in enumerate((t, left) for t in tops for left in lefts):
-        total[t:t + patch, left:left + patch] += base - probs[i + 1, label]
+    for (t, left), p in zip(corners, probs[:, label]):
+        total[t:t + patch, left:left + patch] += base[label] - p
         count[t:t + patch, left:left + patch] += 1
-    # A stride that does not divide H - patch leaves the last rows uncovered.
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan), base
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan), float(base[label])
 
 
-def show_patches(result, fig, ncols=6, title=None):
+def show_patches(result, fig, ncols=6, title=None, values=True):
     """Draw `top_patches` in grey (ink white), each with its activation.
 
     Pixels outside the image are drawn in a hatched mid-grey, so the edge of
     the image is visible without colour.
+
+    Parameters
+    ----------
+    result : TopPatches
+    fig : matplotlib Figure or SubFigure
+    ncols : int
+    title : str, optional
+    values : bool
+        Write each patch's activation above it.
 
     Returns
     -------
@@ -239,6 +272,8 @@ def show_patches(result, fig, ncols=6, title=None):
     k = len(result.values)
     nrows = -(-k // ncols)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, wspace=0.08,
+                        top=0.78 if (title or values) else 0.98)
     finite = result.patches[np.isfinite(result.patches)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0, 1)
     for ax, p, v in zip(axes, result.patches, result.values):
@@ -246,13 +281,14 @@ def show_patches(result, fig, ncols=6, title=None):
         ax.imshow(p[0], cmap="gray", vmin=lo, vmax=hi, interpolation="nearest")
         if np.isnan(p[0]).any():
             ax.add_patch(_hatch(p[0].shape))
-        ax.set_title(f"{v:.1f}", fontsize=8)
+        if values:
+            ax.set_title(f"{v:.1f}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
     for ax in axes[k:]:
         ax.axis("off")
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title, fontsize=9)
     return fig
 
 

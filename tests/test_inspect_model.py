@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 from cnnlib.inspect_model import (
     TRAINED_LENET5_PATH,
+    covered_predictions,
     feature_maps,
     occlusion_map,
     show_filters,
@@ -174,6 +175,19 @@ def test_occlusion_against_a_loop():
     assert np.allclose(drop, total / count, atol=1e-12)
 
 
+def test_covered_predictions_cover_each_square_once():
+    net = linear_region_net()
+    image = np.random.default_rng(7).uniform(0.5, 1, (1, 8, 8))
+    corners, probs, base = covered_predictions(net, image, patch=3, stride=2)
+    # rows 0, 2, 4 (6 would not fit): 3 x 3 squares
+    assert corners.tolist() == [[t, c] for t in (0, 2, 4) for c in (0, 2, 4)]
+    assert np.allclose(base, softmax(net.forward(image[None]))[0])
+    x = image.copy()
+    x[:, 2:5, 4:7] = image.min()
+    assert np.allclose(probs[5], softmax(net.forward(x[None]))[0])
+    assert np.allclose(probs.sum(axis=1), 1)
+
+
 def test_bad_arguments_name_the_function():
     X, net, *_ = planted()
     with pytest.raises(ValueError, match="top_patches: channel"):
@@ -184,6 +198,8 @@ def test_bad_arguments_name_the_function():
         feature_maps(net, X, 1)
     with pytest.raises(ValueError, match="feature_maps: X"):
         feature_maps(net, X[0], 0)
+    with pytest.raises(ValueError, match="covered_predictions: stride"):
+        covered_predictions(net, X[0], stride=0)
     with pytest.raises(ValueError, match="occlusion_map: patch 20"):
         occlusion_map(net, X[0], 0, patch=20)
     flat = linear_region_net()
