@@ -5,10 +5,13 @@ thread per core in *every* process. One student alone on a laptop gains from
 that; forty students on a shared JupyterHub machine do not: each kernel's
 threads fight all the others' for the same cores, and training gets several
 times slower than with one thread per kernel (`benchmarks/hub_trial.py`
-measures it). `limit_blas_threads`, called once in a notebook's setup cell,
-counts the Jupyter kernels running on the machine and gives this one its
-share of the cores: ``cores // kernels`` threads, at least one. Nothing
-happens on import.
+measures it). The same happens to a single kernel on a machine that is
+busy with other work: its threads wait for each other while the cores run
+something else. `limit_blas_threads`, called once in a notebook's setup
+cell, counts the Jupyter kernels running on the machine and gives this one
+its share of the cores, ``cores // kernels`` threads, and no more than the
+cores left idle by the rest of the machine (its load average); at least one.
+Nothing happens on import.
 
 An explicit setting always wins: when ``OPENBLAS_NUM_THREADS``,
 ``OMP_NUM_THREADS`` or ``MKL_NUM_THREADS`` is set (a hub administrator's
@@ -108,11 +111,12 @@ def limit_blas_threads(threads=None):
     Parameters
     ----------
     threads : int or None
-        None: ``available_cores() // kernels`` (at least 1), where
-        ``kernels`` counts this process and the other IPython kernels
-        running on this machine; left unchanged when one of
-        ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS``
-        is set. A positive int: exactly that many.
+        None: ``available_cores() // kernels``, where ``kernels`` counts
+        this process and the other IPython kernels running on this machine,
+        and at most the idle cores (``available_cores()`` minus the
+        one-minute load average, rounded); at least 1. Left unchanged when
+        one of ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``,
+        ``MKL_NUM_THREADS`` is set. A positive int: exactly that many.
 
     Returns
     -------
@@ -132,11 +136,20 @@ def limit_blas_threads(threads=None):
     if threads is not None:
         threads = check_positive_int(threads, "threads", "limit_blas_threads")
     elif not any(os.environ.get(v) for v in THREAD_VARIABLES):
+        cores = available_cores()
         others = (kernel_pids() or set()) - {os.getpid()}
-        threads = max(1, available_cores() // (len(others) + 1))
+        idle = round(cores - _load_average())
+        threads = max(1, min(cores // (len(others) + 1), idle))
     if threads is not None:
         threadpool_limits(limits=threads, user_api="blas")
     counts = [i["num_threads"] for i in threadpool_info()
               if i["user_api"] == "blas"]
     return max(counts, default=1)
 
+
+def _load_average():
+    """Processes running or waiting to run, one-minute average (0 if unknown)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not available on Windows
+        return 0.0

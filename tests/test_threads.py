@@ -92,15 +92,20 @@ def test_available_cores_respects_a_cgroup_quota(tmp_path, monkeypatch, text,
     assert available_cores(tmp_path / "missing") == cores
 
 
-@pytest.mark.parametrize("cores, others, expected", [
-    (2, 0, 2), (2, 1, 1), (2, 5, 1), (8, 3, 2), (8, 0, 8), (16, 3, 4),
+@pytest.mark.parametrize("cores, others, load, expected", [
+    (2, 0, 0.0, 2), (2, 1, 0.0, 1), (2, 5, 0.0, 1), (8, 3, 0.0, 2),
+    (8, 0, 0.0, 8), (16, 3, 0.0, 4),
+    # A busy machine: no more threads than idle cores, at least one.
+    (2, 0, 1.7, 1), (2, 0, 10.0, 1), (8, 0, 3.2, 5), (8, 1, 3.2, 4),
+    (8, 0, 7.6, 1),
 ])
 def test_limit_shares_the_cores_among_kernels(monkeypatch, restore_blas, cores,
-                                              others, expected):
+                                              others, load, expected):
     for name in threads.THREAD_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     me = os.getpid()
     monkeypatch.setattr(threads, "available_cores", lambda: cores)
+    monkeypatch.setattr(threads, "_load_average", lambda: load)
     # This process is counted once, whether or not it is itself a kernel.
     monkeypatch.setattr(threads, "kernel_pids",
                         lambda: {me} | {me + 1 + i for i in range(others)})
