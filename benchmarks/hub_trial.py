@@ -503,24 +503,31 @@ def main(argv=None):
               f"{'kernel':>8} {'server':>8} {'both MB':>8} {'acc':>6}  "
               "load before", flush=True)
         runs = asyncio.run(trial(args, work, venv, chp, trial_id))
+        report(runs, args)
     finally:
         if args.keep:
             log(f"kept {work}")
         else:
+            log(f"removing {work}")
             shutil.rmtree(work, ignore_errors=True)
-    base = {r["mode"]: [] for r in runs}
+
+
+def report(runs, args):
+    """Median training time per mode, as a ratio to one thread per kernel."""
+    times = {}
     for r in runs:
-        base[r["mode"]].append(statistics.median(s["seconds"] for s in r["students"]))
-    if "one" in base:
-        one = statistics.median(base["one"])
-        for mode, times in base.items():
-            print(f"{mode}: median training {statistics.median(times):.1f} s, "
-                  f"{statistics.median(times) / one:.2f}x the one-thread time")
+        times.setdefault(r["mode"], []).append(
+            statistics.median(s["seconds"] for s in r["students"]))
+    for mode, values in times.items():
+        line = f"{mode}: median training {statistics.median(values):.1f} s"
+        if "one" in times:
+            ratio = statistics.median(values) / statistics.median(times["one"])
+            line += f", {ratio:.2f}x the one-thread time"
+        print(line, flush=True)
     if args.json:
         args.json.write_text(json.dumps({
             "students": args.students, "epochs": args.epochs,
             "cores": len(os.sched_getaffinity(0)), "runs": runs}, indent=1))
-
 
 if __name__ == "__main__":
     main()
