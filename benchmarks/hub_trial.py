@@ -30,7 +30,8 @@ threads:
 - ``default``: what a hub does without configuration: OpenBLAS starts one
   thread per core in every kernel;
 - ``one``: ``OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1`` in
-  ``c.Spawner.environment``, as TEACHING.md's recipe sets it;
+  ``c.Spawner.environment``: the hub runs TEACHING.md's configuration
+  (``RECIPE``) as written;
 - ``auto``: no variables, the kernel calls
   ``cnnlib.threads.limit_blas_threads()`` in its setup (what the course does
   by itself).
@@ -61,12 +62,20 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
 REPO = Path(__file__).resolve().parent.parent
-MODES = {
-    "default": {},
-    "one": {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1"},
-    "auto": {},
+MODES = ("default", "one", "auto")
+
+# TEACHING.md's recipe, exactly as written there (tests/test_install.py
+# checks that the two agree); the trial takes the variables out again for
+# the modes other than "one".
+RECIPE = """
+c.Spawner.environment = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
 }
+c.Spawner.default_url = "/lab"
+c.Spawner.mem_limit = "1G"
+"""
 
 NOTEBOOK = REPO / "notebooks" / "07_training_a_cnn.ipynb"
 
@@ -132,15 +141,19 @@ c.JupyterHub.load_roles = [{{
     "name": "trial", "services": ["trial"],
     "scopes": ["admin:users", "admin:servers", "access:servers"]}}]
 c.JupyterHub.cleanup_servers = True
+{recipe}
 # The trial's marker, to find (and in the end stop) every process it started.
-c.Spawner.environment = {{"HUB_TRIAL_ID": {trial_id!r}}}
+c.Spawner.environment["HUB_TRIAL_ID"] = {trial_id!r}
 c.Spawner.args = ["--allow-root"]  # this machine runs everything as root
 
 
 def apply_user_options(spawner, user_options):
-    # The BLAS threads of the mode named in the spawn request.
+    # The recipe's one BLAS thread only in mode "one".
     env = dict(spawner.environment)
-    env.update({modes!r}[user_options.get("mode", "default")])
+    if user_options.get("mode") != "one":
+        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                     "MKL_NUM_THREADS"):
+            env.pop(name, None)
     spawner.environment = env
 
 
@@ -420,7 +433,7 @@ async def trial(args, work, venv, chp, trial_id):
         port=port, hub_port=hub_port, proxy_api_port=api_port, chp=str(chp),
         work=work, students=students,
         singleuser=str(venv / "bin" / "jupyterhub-singleuser"), token=token,
-        trial_id=trial_id, modes=MODES))
+        trial_id=trial_id, recipe=RECIPE))
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "VIRTUAL_ENV") and not k.endswith(
                "_NUM_THREADS")}
@@ -478,7 +491,7 @@ def main(argv=None):
     ap.add_argument("--students", type=int, default=4)
     ap.add_argument("--epochs", type=int, default=3,
                     help="training epochs per student (notebook 07: 15)")
-    ap.add_argument("--modes", nargs="+", choices=sorted(MODES),
+    ap.add_argument("--modes", nargs="+", choices=MODES,
                     default=["default", "one", "auto"])
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=900,

@@ -182,3 +182,21 @@ def test_student_notebooks_run_from_an_installed_wheel(installed, tmp_path):
                            and c["errors"]]
         has_exercises = any(c["exercise"] for c in result["cells"])
         assert bool(exercise_errors) == has_exercises, name
+
+
+def test_the_hub_recipe_is_the_configuration_the_hub_trial_ran():
+    # TEACHING.md's jupyterhub_config.py lines are the ones
+    # benchmarks/hub_trial.py measured with a real JupyterHub.
+    import ast
+
+    teaching = (ROOT / "TEACHING.md").read_text()
+    section = teaching.split("## Running the course on JupyterHub", 1)[1]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    recipe = [b for b in blocks if "c.Spawner.environment" in b]
+    assert len(recipe) == 1, "one jupyterhub_config.py block in the section"
+    assert '"OPENBLAS_NUM_THREADS": "1"' in recipe[0]
+    tree = ast.parse((ROOT / "benchmarks" / "hub_trial.py").read_text())
+    (trial,) = [ast.literal_eval(node.value) for node in tree.body
+                if isinstance(node, ast.Assign)
+                and getattr(node.targets[0], "id", None) == "RECIPE"]
+    assert recipe[0].strip() == trial.strip()
