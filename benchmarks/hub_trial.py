@@ -246,6 +246,19 @@ def proc_memory(pid):
     return kb["VmHWM"] / 1024, kb["VmRSS"] / 1024, pss / 1024
 
 
+def hub_memory(hub_pid, trial_id):
+    """Resident MB of the hub and its proxy (the trial's non-user processes)."""
+    total = proc_memory(hub_pid)[1]
+    for pid in trial_pids(trial_id):
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes()
+            if b"configurable-http-proxy" in argv:
+                total += proc_memory(pid)[1]
+        except OSError:
+            pass
+    return total
+
+
 def user_processes(trial_id):
     """{user: {"server": pid, "kernels": [pid, ...]}} for the trial's users."""
     found = {}
@@ -456,6 +469,8 @@ async def trial(args, work, venv, chp, trial_id):
                 runs.append(await run_mode(client, students, mode, args.epochs,
                                            trial_id))
                 print(summary(runs[-1]), flush=True)
+        log(f"the hub itself: {hub_memory(hub.pid, trial_id):.0f} MB resident "
+            "(JupyterHub + configurable-http-proxy)")
         return runs
     finally:
         stop(hub, trial_id)
