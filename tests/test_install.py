@@ -129,12 +129,28 @@ def installed(tmp_path_factory):
     return python, work, wheel
 
 
-def test_the_wheel_carries_the_digits(installed):
+def test_data_the_code_reads_lives_in_the_package():
+    # data/ is the provenance record; a data file there would be missing
+    # from every installed copy (it is not inside the cnnlib package).
+    stray = sorted(p.name for p in (ROOT / "data").iterdir()
+                   if p.name != "README.md")
+    assert not stray, (
+        f"data/ holds {stray}: an installed cnnlib would not have them; move "
+        "them to cnnlib/datasets/ (package data) and keep their provenance in "
+        "data/README.md")
+    assert (ROOT / "cnnlib" / "datasets" / "mnist_5k.npz").is_file()
+
+
+def test_the_wheel_carries_the_shipped_data(installed):
     import zipfile
 
     _, _, wheel = installed
     names = zipfile.ZipFile(wheel).namelist()
-    assert "cnnlib/datasets/mnist_5k.npz" in names, names
+    shipped = sorted(f"cnnlib/datasets/{p.name}" for p in
+                     (ROOT / "cnnlib" / "datasets").iterdir())
+    assert "cnnlib/datasets/mnist_5k.npz" in shipped
+    for name in shipped:
+        assert name in names, f"the wheel lacks {name}"
     assert not any(n.startswith(("data/", "tests/", "notebooks/")) for n in names)
 
 
