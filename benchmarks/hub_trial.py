@@ -207,7 +207,7 @@ def prepare_venv(venv, work):
     sh([sys.executable, "-m", "venv", venv])
     sh([venv / "bin" / "python", "-m", "pip", "install", "-q", "jupyterhub",
         "jupyterlab", "ipykernel>=6.29,<7", "threadpoolctl>=3.1",
-        f"{wheel}[widgets]"])
+        str(wheel)])
 
 
 def prepare_chp(folder):

@@ -4,7 +4,8 @@ Two sources of MNIST (LeCun, Cortes and Burges), both returned as
 ``X (N, 1, 28, 28)`` and ``y (N,)``:
 
 - ``source="subset"`` (default): 5,000 real MNIST digits (500 per class) that
-  ship with the repository in ``data/mnist_5k.npz``, with a fixed stratified
+  ship inside the package (``cnnlib/datasets/mnist_5k.npz``; provenance in
+  the repository's ``data/README.md``), with a fixed stratified
   split of 4,000 training and 1,000 test digits. Nothing is downloaded.
 - ``source="<directory>"``: the four standard IDX files of the full set
   (60,000 + 10,000 digits), gzipped or not, read by `read_idx`.
@@ -288,9 +289,9 @@ def _load_subset(split):
     if not SUBSET_PATH.is_file():
         raise FileNotFoundError(
             f"load_mnist: the shipped MNIST subset was not found at "
-            f"{SUBSET_PATH}. Use cnnlib from a clone of the repository "
-            f"(pip install -e .), or pass source=<directory with the MNIST "
-            f"IDX files>"
+            f"{SUBSET_PATH}. Reinstall cnnlib (pip install --force-reinstall "
+            f"cnnlib, or in a clone: git checkout -- cnnlib/datasets/), or "
+            f"pass source=<directory with the MNIST IDX files>"
         )
     with np.load(SUBSET_PATH) as npz:
         images, labels = npz["images"], npz["labels"]
@@ -364,7 +365,7 @@ def load_mnist(source="subset", split="train", dtype=None, normalize=False):
     Parameters
     ----------
     source : "subset" or str or path-like
-        ``"subset"``: the 5,000 digits shipped in ``data/mnist_5k.npz``.
+        ``"subset"``: the 5,000 digits shipped in `SUBSET_PATH`.
         Otherwise a directory holding ``train-images-idx3-ubyte``,
         ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and
         ``t10k-labels-idx1-ubyte`` (each may end in ``.gz``).

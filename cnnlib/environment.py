@@ -141,18 +141,13 @@ def check_environment():
             "ipywidgets 8 needs jupyterlab_widgets 3: pip install --upgrade "
             "ipywidgets jupyterlab_widgets, then restart JupyterLab"))
     import cnnlib
+    from cnnlib.data import SUBSET_PATH
 
     here = Path(cnnlib.__file__).resolve().parent
-    data = here.parent / "data"
-    if not data.is_dir():
-        fix = ("this cnnlib is not the repository's copy: from the repository "
-               "root run  pip install -e .")
-    elif not any(data.glob("mnist*.npz")):
-        fix = (f"the shipped digits are missing from {data}: restore them "
-               "with  git checkout -- data/")
-    else:
-        fix = ""
-    checks.append(Check("cnnlib and its data", str(here.parent), not fix, fix))
+    fix = "" if SUBSET_PATH.is_file() else (
+        f"the shipped digits are missing from {SUBSET_PATH.parent}: reinstall "
+        "cnnlib, or in a clone run  git checkout -- cnnlib/datasets/")
+    checks.append(Check("cnnlib and its data", str(here), not fix, fix))
     return checks
 
 

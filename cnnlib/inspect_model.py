@@ -29,7 +29,7 @@ __all__ = ["TRAINED_LENET5_PATH", "feature_maps", "unit_field", "TopPatches",
            "show_patches", "show_occlusion", "show_filters"]
 
 #: LeNet-5 trained on 55,000 MNIST digits (not the shipped 5,000).
-TRAINED_LENET5_PATH = (Path(__file__).resolve().parent.parent / "data"
+TRAINED_LENET5_PATH = (Path(__file__).resolve().parent / "datasets"
                        / "lenet5_mnist.npz")
 
 

@@ -30,6 +30,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -79,12 +80,13 @@ print(json.dumps(report))
 
 
 def requirement(name):
-    """The line for ``name`` in requirements.txt (the one list of bounds)."""
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        line = line.split("#")[0].strip()
-        if re.match(rf"{re.escape(name)}\b(?![-_])", line, flags=re.I):
-            return line
-    raise LookupError(f"requirements.txt has no line for {name}")
+    """The requirement for ``name`` in pyproject.toml (the one list of bounds)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    listed = project["dependencies"] + project["optional-dependencies"]["course"]
+    for req in listed:
+        if re.match(rf"{re.escape(name)}\b(?![-_])", req, flags=re.I):
+            return req
+    raise LookupError(f"pyproject.toml has no requirement for {name}")
 
 
 def run(cmd, **kwargs):
@@ -124,7 +126,7 @@ def installed(tmp_path_factory):
     venv = work / "venv"
     run([sys.executable, "-m", "venv", venv], env=clean_env())
     python = venv / "bin" / "python"
-    run([python, "-m", "pip", "install", "-q", f"{wheel}[widgets]",
+    run([python, "-m", "pip", "install", "-q", str(wheel),
          requirement("ipykernel"), requirement("nbclient")], env=clean_env())
     return python, work, wheel
 

@@ -1,9 +1,9 @@
-"""Train the LeNet-5 that notebook 07 inspects; write data/lenet5_mnist.npz.
+"""Train the LeNet-5 that notebook 07 inspects; write cnnlib/datasets/lenet5_mnist.npz.
 
 Usage (from the repository's top folder; about 1-3 minutes on one core)::
 
     OPENBLAS_NUM_THREADS=1 python tools/make_lenet_checkpoint.py \\
-        --mnist-dir ../shared/data/mnist [--out data/lenet5_mnist.npz]
+        --mnist-dir ../shared/data/mnist [--out cnnlib/datasets/lenet5_mnist.npz]
 
 What it does, and why:
 
@@ -51,7 +51,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mnist-dir", required=True,
                         help="folder with the four official MNIST IDX files")
-    parser.add_argument("--out", default=str(ROOT / "data" / "lenet5_mnist.npz"))
+    parser.add_argument("--out", default=str(
+        ROOT / "cnnlib" / "datasets" / "lenet5_mnist.npz"))
     args = parser.parse_args(argv)
 
     X, y = load_mnist(args.mnist_dir, "train", dtype=np.float32, normalize=True)
