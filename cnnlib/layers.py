@@ -468,8 +468,13 @@ class ConvTranspose2D(Layer):
         as_pair(dilation, "dilation", f)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.output_padding, self.dilation = output_padding, dilation
-        conv_transpose_output_size(1, (kh, kw), stride, 0, output_padding,
-                                   dilation)  # checks output_padding early
+        ops = as_pair(output_padding, "output_padding", f, minimum=0)
+        for op, s, d in zip(ops, (sh, sw), as_pair(dilation, "dilation", f)):
+            if op >= max(s, d):
+                raise ValueError(
+                    f"{f}: output_padding must be smaller than stride or "
+                    f"dilation, got output_padding {output_padding!r} with "
+                    f"stride {stride!r} and dilation {dilation!r}")
         self.dtype = _dtype(dtype, f)
         rng = np.random.default_rng(seed) if rng is None else rng
         c, fo = self.in_channels, self.out_channels
