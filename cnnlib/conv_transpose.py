@@ -167,9 +167,9 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
     Notes
     -----
     This is the input gradient of a convolution (`conv2d_backward`'s dx)
-    with ``dout = x``: ``x_mat (N*H*W, C_in) @ w_mat (C_in, KH*KW*F)``
-    gives every input cell's painted kernel at once; each of the KH*KW
-    kernel taps is then added into a strided slice of the canvas.
+    with ``dout = x``: ``x_mat (N*H*W, C_in) @ w[:, :, kh, kw]`` for all
+    KH*KW taps at once gives every input cell's painted kernel; each tap is
+    then added into a strided slice of the canvas.
     """
     func = "conv_transpose2d_forward"
     stride, padding, op, dilation, (H_out, W_out) = _check(
@@ -178,14 +178,17 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
     F, KH, KW = w.shape[1:]
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     x_mat = x.transpose(0, 2, 3, 1).reshape(-1, C)  # free if x is channels-last
-    paint = (x_mat @ w.transpose(0, 2, 3, 1).reshape(C, -1)).reshape(
-        N, H, W, KH, KW, F)
+    # One stacked product, (KH*KW, N*H*W, F): what each kernel tap paints,
+    # for every input cell at once. Tap-major, so each add below reads one
+    # contiguous block.
+    paint = np.matmul(x_mat, w.transpose(2, 3, 0, 1).reshape(KH * KW, C, F))
+    paint = paint.reshape(KH, KW, N, H, W, F)
     canvas = np.zeros((N, H_out + 2 * ph, W_out + 2 * pw, F), dtype=x.dtype)
     for kh in range(KH):
         rows = slice(kh * dh, kh * dh + sh * (H - 1) + 1, sh)
         for kw in range(KW):
             cols = slice(kw * dw, kw * dw + sw * (W - 1) + 1, sw)
-            canvas[:, rows, cols] += paint[:, :, :, kh, kw]
+            canvas[:, rows, cols] += paint[kh, kw]
     out = canvas[:, ph:ph + H_out, pw:pw + W_out]
     if ph or pw:
         out = np.ascontiguousarray(out)  # the next layer's copy stays cheap
