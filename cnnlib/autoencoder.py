@@ -205,6 +205,7 @@ class _LossPlot:
         ax = fig.subplots()
         epochs = np.arange(1, len(history["loss"]) + 1)
         ax.plot(epochs, history["loss"], "o-")
+        ax.set_xticks(epochs[::max(1, len(epochs) // 10)])
         ax.set_xlabel("epoch")
         ax.set_ylabel(f"training loss ({loss})")
         self.handle.update(Image(figure_png(fig)))

@@ -205,21 +205,27 @@ def render_latent(decode, codes, images, first=0, second=1, t=0.5, steps=7):
     path = np.stack([interpolate_codes(codes[first], codes[second], s)
                      for s in (t, *ts)])
     decoded = decode(path.astype(codes.dtype))[:, 0]
-    fig = Figure(figsize=(7.5, 3.4))
-    grid = fig.add_gridspec(2, steps, height_ratios=[1.5, 1])
-    top = [fig.add_subplot(grid[0, i:i + 2]) for i in (0, 3, 5)]
+    fig = Figure(figsize=(7.0, 3.3), dpi=80)  # small: redrawn on every move
+    grid = fig.add_gridspec(2, 1, height_ratios=[1.5, 1])
+    top = [fig.add_subplot(cell) for cell in grid[0].subgridspec(1, 3)]
     for ax, img, title in zip(
             top, (images[first, 0], decoded[0], images[second, 0]),
             (f"digit #{first}", f"decoded at t = {t:.2f}", f"digit #{second}")):
         show_image(img, ax=ax, title=title, vmin=0, vmax=1)
+    # The path as one strip (one axes draws far faster than seven).
+    h, w = decoded.shape[1:]
+    gap = 4
+    strip = np.ones((h, steps * (w + gap) - gap))
+    for i in range(steps):
+        strip[:, i * (w + gap):i * (w + gap) + w] = decoded[1 + i]
+    ax = fig.add_subplot(grid[1])
+    show_image(strip, ax=ax, vmin=0, vmax=1)
     for i, s in enumerate(ts):
-        ax = fig.add_subplot(grid[1, i])
-        show_image(decoded[1 + i], ax=ax, title=f"{s:.2f}", vmin=0, vmax=1)
-        if abs(s - t) < 0.5 / (steps - 1):
-            for spine in ax.spines.values():
-                spine.set_visible(True)
-                spine.set_color(INPUT_COLOUR)
-                spine.set_linewidth(2)
+        ax.text(i * (w + gap) + w / 2, -2, f"{s:.2f}", ha="center", va="bottom",
+                fontsize=8)
+    near = int(round(t * (steps - 1)))
+    ax.add_patch(Rectangle((near * (w + gap) - 1, -0.5), w + 1, h,
+                           fill=False, edgecolor=INPUT_COLOUR, linewidth=2))
     fig.decoded = decoded[0]
     return fig
 
