@@ -205,26 +205,33 @@ def render_latent(decode, codes, images, first=0, second=1, t=0.5, steps=7):
     path = np.stack([interpolate_codes(codes[first], codes[second], s)
                      for s in (t, *ts)])
     decoded = decode(path.astype(codes.dtype))[:, 0]
-    fig = Figure(figsize=(7.0, 3.3), dpi=80)  # small: redrawn on every move
-    grid = fig.add_gridspec(2, 1, height_ratios=[1.5, 1])
-    top = [fig.add_subplot(cell) for cell in grid[0].subgridspec(1, 3)]
-    for ax, img, title in zip(
-            top, (images[first, 0], decoded[0], images[second, 0]),
-            (f"digit #{first}", f"decoded at t = {t:.2f}", f"digit #{second}")):
-        show_image(img, ax=ax, title=title, vmin=0, vmax=1)
-    # The path as one strip (one axes draws far faster than seven).
+    # One image axes holding every panel: a redraw on each slider move must
+    # stay well under 150 ms, and each extra axes costs more than its pixels.
     h, w = decoded.shape[1:]
-    gap = 4
-    strip = np.ones((h, steps * (w + gap) - gap))
+    gap, big = 4, 2  # the top row is drawn twice as large
+    width = steps * (w + gap) - gap
+    top_y, strip_y = 12, 12 + big * h + 16
+    sheet = np.ones((strip_y + h, width))
+    lefts = [0, (width - big * w) // 2, width - big * w]
+    panels = (images[first, 0], decoded[0], images[second, 0])
+    for left, img in zip(lefts, panels):
+        sheet[top_y:top_y + big * h, left:left + big * w] = np.kron(
+            np.clip(img, 0, 1), np.ones((big, big)))
     for i in range(steps):
-        strip[:, i * (w + gap):i * (w + gap) + w] = decoded[1 + i]
-    ax = fig.add_subplot(grid[1])
-    show_image(strip, ax=ax, vmin=0, vmax=1)
+        sheet[strip_y:, i * (w + gap):i * (w + gap) + w] = decoded[1 + i]
+    fig = Figure(figsize=(6.0, 6.0 * sheet.shape[0] / width), dpi=80)
+    ax = fig.add_axes((0, 0, 1, 1))
+    show_image(sheet, ax=ax, vmin=0, vmax=1)
+    ax.axis("off")
+    for left, title in zip(lefts, (f"digit #{first}", f"decoded at t = {t:.2f}",
+                                   f"digit #{second}")):
+        ax.text(left + big * w / 2, top_y - 2, title, ha="center", va="bottom",
+                fontsize=9)
     for i, s in enumerate(ts):
-        ax.text(i * (w + gap) + w / 2, -2, f"{s:.2f}", ha="center", va="bottom",
-                fontsize=8)
+        ax.text(i * (w + gap) + w / 2, strip_y - 2, f"{s:.2f}", ha="center",
+                va="bottom", fontsize=8)
     near = int(round(t * (steps - 1)))
-    ax.add_patch(Rectangle((near * (w + gap) - 1, -0.5), w + 1, h,
+    ax.add_patch(Rectangle((near * (w + gap) - 1, strip_y - 0.5), w + 1, h,
                            fill=False, edgecolor=INPUT_COLOUR, linewidth=2))
     fig.decoded = decoded[0]
     return fig
