@@ -13,6 +13,31 @@ is taken per round before the median, so a busy machine slows both alike.
 The ratio column is cnnlib time / torch time (below 1: cnnlib is faster).
 Needs torch for the comparison (``.venv/bin/pip install torch==2.13.0``);
 without it only cnnlib's times are printed.
+
+Measured 2026-12-05 on the shared 2-vCPU build machine (AMD Zen 3), torch
+2.13.0 CPU, one thread, while other jobs kept the load average at 3-12, so
+the figures moved from run to run; three runs (ratio = cnnlib / torch,
+median of paired rounds)::
+
+    layer                       run 1 (load 3)  run 2 (load 10)  run 3 (load 9)
+    decoder 1: 32->16, 7->14         1.69            1.24             2.56
+    decoder 2: 16->1, 14->28         0.50            0.63             0.57
+    wider: 64->32, 14->28            1.69            1.58             1.92
+    4x4 kernel: 32->16, 7->14        2.19            1.59             1.82
+    geometric mean                   1.33            1.18             1.51
+
+    (run 1 predates the tap-major forward, which cut the wider layer's
+    forward from 23 ms to 9 ms in a side-by-side profile)
+
+The 1.2x target is met only for the autoencoder's last layer (16 -> 1
+channel, where cnnlib is about twice as fast) and in the geometric mean of
+one run. Where the time goes (wider layer, one profile): the forward is one
+stacked matmul (x_mat @ each tap's (C_in, F) weights; a single wide matmul
+followed by strided adds, or three taps per matmul, were measured slower)
+and KH*KW strided adds; the backward is `cnnlib.conv.conv2d_forward` (im2col
+of dout + matmul) and that convolution's weight gradient, about 2/3 of the
+total. PyTorch's oneDNN kernels convolve directly, without the im2col copy,
+which is what a busy memory bus penalises most.
 """
 
 import argparse
