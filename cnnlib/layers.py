@@ -16,7 +16,8 @@ from .shapes import as_pair, check_array, conv_output_size, pool_output_size
 
 __all__ = [
     "Layer", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear",
-    "LocallyConnected2D", "Dropout",
+    "LocallyConnected2D", "Dropout", "ConvTranspose2D", "Upsample2D",
+    "Sigmoid", "Unflatten",
 ]
 
 
@@ -421,3 +422,196 @@ class Dropout(Layer):
 
     def __repr__(self):
         return f"Dropout({self.p})"
+
+
+# ------------------------------------------------ upsampling (notebook 08)
+
+from . import conv_transpose, upsample  # noqa: E402 (appended section)
+from .shapes import conv_transpose_output_size  # noqa: E402
+
+
+class ConvTranspose2D(Layer):
+    """Transposed convolution layer, weights ``(C_in, F, KH, KW)``.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        C_in and F.
+    kernel_size, stride, padding, output_padding, dilation : int or (int, int)
+        As PyTorch's ``ConvTranspose2d``; ``output_padding`` must be smaller
+        than ``stride`` or ``dilation``.
+    init : {'he', 'glorot'} or float
+        He normal with fan-in ``C_in*KH*KW / (sh*sw)``: with stride s each
+        output pixel receives about ``KH*KW / s**2`` kernel taps per channel.
+    rng, seed, dtype
+        As in `Conv2D`.
+
+    Notes
+    -----
+    Forward: ``x (N, C_in, H, W) -> out (N, F, H_out, W_out)`` with
+    ``H_out = (H - 1)*stride - 2*padding + dilation*(KH - 1)
+    + output_padding + 1``, computed by
+    `cnnlib.conv_transpose.conv_transpose2d_forward`. Taught in
+    notebooks/08_upsampling_and_autoencoders.ipynb.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1,
+                 padding=0, output_padding=0, dilation=1, init="he", rng=None,
+                 seed=None, dtype=np.float32):
+        super().__init__()
+        f = "ConvTranspose2D"
+        self.in_channels = _positive_int(in_channels, "in_channels", f)
+        self.out_channels = _positive_int(out_channels, "out_channels", f)
+        kh, kw = as_pair(kernel_size, "kernel_size", f)
+        sh, sw = as_pair(stride, "stride", f)
+        as_pair(padding, "padding", f, minimum=0)
+        as_pair(dilation, "dilation", f)
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        self.output_padding, self.dilation = output_padding, dilation
+        ops = as_pair(output_padding, "output_padding", f, minimum=0)
+        for op, s, d in zip(ops, (sh, sw), as_pair(dilation, "dilation", f)):
+            if op >= max(s, d):
+                raise ValueError(
+                    f"{f}: output_padding must be smaller than stride or "
+                    f"dilation, got output_padding {output_padding!r} with "
+                    f"stride {stride!r} and dilation {dilation!r}")
+        self.dtype = _dtype(dtype, f)
+        rng = np.random.default_rng(seed) if rng is None else rng
+        c, fo = self.in_channels, self.out_channels
+        self.params["w"] = _init(rng, (c, fo, kh, kw),
+                                 max(1.0, c * kh * kw / (sh * sw)),
+                                 fo * kh * kw, init, self.dtype, f)
+        self.params["b"] = np.zeros(fo, self.dtype)
+
+    def forward(self, x):
+        self._check_input(x)
+        self._check_chw(x, self.in_channels)
+        out, self.cache = conv_transpose.conv_transpose2d_forward(
+            x, self.params["w"], self.params["b"], stride=self.stride,
+            padding=self.padding, output_padding=self.output_padding,
+            dilation=self.dilation)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        dx, dw, db = conv_transpose.conv_transpose2d_backward(dout, self.cache)
+        self.grads["w"], self.grads["b"] = dw, db
+        return dx
+
+    def output_shape(self, input_shape):
+        _, h, w = input_shape
+        ho, wo = conv_transpose_output_size(
+            (h, w), self.params["w"].shape[2:], self.stride, self.padding,
+            self.output_padding, self.dilation)
+        return (self.out_channels, ho, wo)
+
+    def __repr__(self):
+        extra = "".join(
+            f", {k}={getattr(self, k)!r}"
+            for k, d in (("stride", 1), ("padding", 0), ("output_padding", 0),
+                         ("dilation", 1))
+            if getattr(self, k) != d)
+        return (f"ConvTranspose2D({self.in_channels}, {self.out_channels}, "
+                f"kernel_size={self.kernel_size!r}{extra})")
+
+
+class Upsample2D(Layer):
+    """Make a map ``scale`` times bigger by repeating pixels; no parameters.
+
+    Parameters
+    ----------
+    scale : int or (int, int)
+    mode : {'nearest'}
+        The only mode: each pixel becomes a ``scale x scale`` block.
+
+    Notes
+    -----
+    By `cnnlib.upsample.upsample_nearest_forward`. Taught in
+    notebooks/08_upsampling_and_autoencoders.ipynb.
+    """
+
+    def __init__(self, scale=2, mode="nearest"):
+        super().__init__()
+        as_pair(scale, "scale", "Upsample2D")
+        if mode != "nearest":
+            raise ValueError(
+                f"Upsample2D: mode must be 'nearest', got {mode!r}")
+        self.scale, self.mode = scale, mode
+
+    def forward(self, x):
+        self._check_input(x)
+        out, self.cache = upsample.upsample_nearest_forward(x, self.scale)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return upsample.upsample_nearest_backward(dout, self.cache)
+
+    def output_shape(self, input_shape):
+        c, h, w = input_shape
+        sh, sw = as_pair(self.scale, "scale", "Upsample2D")
+        return (c, h * sh, w * sw)
+
+    def __repr__(self):
+        return f"Upsample2D({self.scale!r})"
+
+
+class Sigmoid(Layer):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``; no parameters.
+
+    Notes
+    -----
+    Squashes a decoder's output into [0, 1], pixel brightness. By
+    `cnnlib.activations.sigmoid_forward`. Taught in
+    notebooks/08_upsampling_and_autoencoders.ipynb.
+    """
+
+    def forward(self, x):
+        out, self.cache = activations.sigmoid_forward(x)
+        return out
+
+    def backward(self, dout, need_dx=True):
+        return activations.sigmoid_backward(dout, self.cache)
+
+
+class Unflatten(Layer):
+    """``(N, D) -> (N, *shape)``: the inverse of `Flatten`, e.g. after a
+    decoder's first `Linear`.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        One example's shape, e.g. ``(32, 7, 7)``; its product must be D.
+
+    Notes
+    -----
+    Taught in notebooks/08_upsampling_and_autoencoders.ipynb.
+    """
+
+    def __init__(self, shape):
+        super().__init__()
+        if not isinstance(shape, (tuple, list)) or not shape:
+            raise ValueError(f"Unflatten: shape must be a tuple of positive "
+                             f"ints, got {shape!r}")
+        self.shape = tuple(_positive_int(s, "shape", "Unflatten") for s in shape)
+
+    def forward(self, x):
+        check_array(x, "x", "Unflatten.forward", ndim=2, shape_doc="(N, D)")
+        if x.shape[1] != int(np.prod(self.shape)):
+            raise ValueError(
+                f"Unflatten.forward: x must have D = {int(np.prod(self.shape))}"
+                f" features to make shape {self.shape}, got x of shape "
+                f"{x.shape}")
+        self.cache = x.shape
+        return x.reshape(x.shape[0], *self.shape)
+
+    def backward(self, dout, need_dx=True):
+        return dout.reshape(self.cache)
+
+    def output_shape(self, input_shape):
+        if int(np.prod(input_shape)) != int(np.prod(self.shape)):
+            raise ValueError(
+                f"Unflatten: expects {int(np.prod(self.shape))} input "
+                f"features, got input of shape {tuple(input_shape)}")
+        return self.shape
+
+    def __repr__(self):
+        return f"Unflatten({self.shape})"

@@ -33,6 +33,7 @@ __all__ = [
     "cache_type",
     "check_positive_int",
     "check_number",
+    "conv_transpose_output_size",
 ]
 
 #: Largest array, in bytes, that a cnnlib operation agrees to allocate
@@ -513,3 +514,63 @@ def receptive_field(layers, axis=0):
         jump = jump * s
         result.append(ReceptiveField(size, jump, start))
     return result
+
+
+# ---------------------------------------------------------------- transposed
+
+
+def conv_transpose_output_size(size, kernel, stride=1, padding=0,
+                               output_padding=0, dilation=1):
+    """Output length of a transposed convolution along one or two axes.
+
+    Parameters
+    ----------
+    size, kernel : int or (int, int)
+        Input length and kernel length (pairs give (height, width)).
+    stride, padding, output_padding, dilation : int or (int, int)
+        ``padding`` is cropped from each side; ``output_padding`` (smaller
+        than ``stride`` or ``dilation``) is added at one end.
+
+    Returns
+    -------
+    int, or (int, int) if any argument is a pair
+
+    Notes
+    -----
+    ``out = (size - 1)*stride - 2*padding + dilation*(kernel - 1)
+    + output_padding + 1``: the inverse of `conv_output_size` with the same
+    settings, which floors, so several sizes map to one; ``output_padding``
+    picks which. Taught in notebooks/08_upsampling_and_autoencoders.ipynb.
+
+    Examples
+    --------
+    >>> conv_transpose_output_size(7, 3, stride=2, padding=1, output_padding=1)
+    14
+    >>> conv_output_size(14, 3, stride=2, padding=1)
+    7
+    """
+    func = "conv_transpose_output_size"
+    args = (size, kernel, stride, padding, output_padding, dilation)
+    scalar = all(_is_int(a) for a in args)
+    sizes = as_pair(size, "size", func)
+    kernels = as_pair(kernel, "kernel", func)
+    strides = as_pair(stride, "stride", func)
+    pads = as_pair(padding, "padding", func, minimum=0)
+    extras = as_pair(output_padding, "output_padding", func, minimum=0)
+    dils = as_pair(dilation, "dilation", func)
+    out = []
+    for n, k, s, p, op, d in zip(sizes, kernels, strides, pads, extras, dils):
+        if op >= max(s, d):
+            raise ValueError(
+                f"{func}: output_padding must be smaller than stride or "
+                f"dilation, got output_padding {op} with stride {s} and "
+                f"dilation {d}"
+            )
+        length = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+        if length < 1:
+            raise ValueError(
+                f"{func}: padding {p} crops away the whole output: input {n} "
+                f"with kernel {k} and stride {s} gives {length}"
+            )
+        out.append(length)
+    return out[0] if scalar else tuple(out)

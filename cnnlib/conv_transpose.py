@@ -1,0 +1,247 @@
+"""Transposed convolution: the convolution's backward pass used forwards.
+
+A convolution maps a big map to a small one; its backward pass (notebook 06)
+sends each output gradient back to the window it came from, which maps a
+small map to a big one. Run that as a layer of its own and it is the
+*transposed convolution* ("deconvolution", "fractionally strided
+convolution"): every input value paints a copy of the kernel, scaled by
+itself, into the output, ``stride`` cells apart, and overlaps add up. If
+``C`` is the matrix of a convolution, the transposed convolution with the
+same weights, stride, padding and dilation is ``C.T``.
+
+``conv_transpose2d_forward_naive`` is the painting loop, written to be read;
+``conv_transpose2d_forward`` is the same with one matrix multiply, and its
+backward pass is an ordinary `cnnlib.conv.conv2d_forward`.
+
+Taught in notebooks/08_upsampling_and_autoencoders.ipynb.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from .conv import conv2d_backward, conv2d_forward
+from .shapes import as_pair, check_array, check_dout, check_finite
+
+__all__ = [
+    "conv_transpose2d_forward",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_forward_naive",
+    "ConvTransposeCache",
+]
+
+ConvTransposeCache = namedtuple(
+    "ConvTransposeCache",
+    ["x", "w", "has_b", "stride", "padding", "output_padding", "dilation"])
+ConvTransposeCache.__doc__ = """What `conv_transpose2d_backward` needs.
+
+x : the forward input (N, C_in, H, W); w : the weights (C_in, F, KH, KW);
+has_b : whether there was a bias; stride, padding, output_padding,
+dilation : (int, int) pairs.
+"""
+
+
+def _check(x, w, b, stride, padding, output_padding, dilation, func):
+    """Validate; return the four pairs and the output size (H_out, W_out)."""
+    check_array(x, "x", func, 4, "(N, C_in, H, W)")
+    check_array(w, "w", func, 4, "(C_in, F, KH, KW)")
+    if w.dtype != x.dtype:
+        raise TypeError(f"{func}: w must have the dtype of x ({x.dtype}), "
+                        f"got {w.dtype}")
+    if 0 in x.shape:
+        raise ValueError(f"{func}: x must have N, C_in, H, W >= 1 (a "
+                         f"non-empty batch), got x of shape {x.shape}")
+    if 0 in w.shape:
+        raise ValueError(f"{func}: w must have C_in, F, KH, KW >= 1, got w "
+                         f"of shape {w.shape}")
+    if w.shape[0] != x.shape[1]:
+        raise ValueError(
+            f"{func}: w must have shape (C_in, F, KH, KW) with C_in = "
+            f"{x.shape[1]} to match x of shape {x.shape}, got w of shape "
+            f"{w.shape} (the layout is PyTorch's ConvTranspose2d: input "
+            f"channels first)")
+    F = w.shape[1]
+    if b is not None:
+        check_array(b, "b", func, 1, "(F,)")
+        if b.shape != (F,):
+            raise ValueError(f"{func}: b must have shape (F,) = ({F},) to "
+                             f"match w of shape {w.shape}, got {b.shape}")
+        if b.dtype != x.dtype:
+            raise TypeError(f"{func}: b must have the dtype of x ({x.dtype}), "
+                            f"got {b.dtype}")
+    stride = as_pair(stride, "stride", func)
+    padding = as_pair(padding, "padding", func, minimum=0)
+    output_padding = as_pair(output_padding, "output_padding", func, minimum=0)
+    dilation = as_pair(dilation, "dilation", func)
+    for op, s, d in zip(output_padding, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(
+                f"{func}: output_padding must be smaller than stride or "
+                f"dilation, got output_padding {op} with stride {s} and "
+                f"dilation {d}")
+    out_hw = tuple(
+        (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+        for n, s, p, d, k, op in zip(x.shape[2:], stride, padding, dilation,
+                                     w.shape[2:], output_padding))
+    if min(out_hw) < 1:
+        raise ValueError(
+            f"{func}: padding {padding[0] if padding[0] == padding[1] else padding}"
+            f" crops away the whole output: input {x.shape[2]}x{x.shape[3]} "
+            f"with kernel {w.shape[2]}x{w.shape[3]} gives "
+            f"{out_hw[0]}x{out_hw[1]}")
+    check_finite(x, "x", func)
+    check_finite(w, "w", func)
+    if b is not None:
+        check_finite(b, "b", func)
+    return stride, padding, output_padding, dilation, out_hw
+
+
+def conv_transpose2d_forward_naive(x, w, b, stride=1, padding=0,
+                                   output_padding=0, dilation=1):
+    """Transposed convolution with plain loops (slow; for reading).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W)
+    w : ndarray, shape (C_in, F, KH, KW)
+        As PyTorch's ``ConvTranspose2d.weight``: input channels first.
+    b : ndarray, shape (F,), or None
+    stride, padding, output_padding, dilation : int or (int, int)
+        ``padding`` cells are cropped from every side of the painted map;
+        ``output_padding`` adds cells at the bottom/right only.
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H_out, W_out)
+    cache : ConvTransposeCache, consumed by `conv_transpose2d_backward`
+
+    Notes
+    -----
+    Input cell (i, j) paints ``x[n, c, i, j] * w[c, f]`` into the output
+    with its top-left corner at (i*stride, j*stride), kernel taps
+    ``dilation`` apart; overlapping paint adds up. Then ``padding`` is
+    cropped away. ``H_out = (H - 1)*stride - 2*padding
+    + dilation*(KH - 1) + output_padding + 1``.
+    """
+    func = "conv_transpose2d_forward_naive"
+    (sh, sw), (ph, pw), op, (dh, dw), (H_out, W_out) = _check(
+        x, w, b, stride, padding, output_padding, dilation, func)
+    N, C, H, W = x.shape
+    F, KH, KW = w.shape[1:]
+    # The full painted canvas, before cropping `padding` from each side.
+    canvas = np.zeros((N, F, H_out + 2 * ph, W_out + 2 * pw), dtype=x.dtype)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H):
+                for j in range(W):
+                    rows = slice(i * sh, i * sh + dh * (KH - 1) + 1, dh)
+                    cols = slice(j * sw, j * sw + dw * (KW - 1) + 1, dw)
+                    canvas[n, :, rows, cols] += x[n, c, i, j] * w[c]
+    out = canvas[:, :, ph:ph + H_out, pw:pw + W_out].copy()
+    if b is not None:
+        out += b[:, None, None]
+    return out, ConvTransposeCache(x, w, b is not None, (sh, sw), (ph, pw),
+                                   op, (dh, dw))
+
+
+def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
+                             dilation=1):
+    """Transposed convolution, vectorised: one matmul, then KH*KW adds.
+
+    Parameters and returns as `conv_transpose2d_forward_naive` (same
+    numbers up to rounding). float32 in, float32 out.
+
+    Returns
+    -------
+    out : ndarray, shape (N, F, H_out, W_out), dtype of x
+        Stored channels-last (a transposed view), like
+        `cnnlib.conv.conv2d_forward`'s output; index it as NCHW as usual.
+    cache : ConvTransposeCache
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes or dtypes, NaN/inf, an empty batch, output_padding not
+        smaller than stride or dilation, a padding that crops everything.
+
+    Notes
+    -----
+    This is the input gradient of a convolution (`conv2d_backward`'s dx)
+    with ``dout = x``: ``x_mat (N*H*W, C_in) @ w[:, :, kh, kw]`` for all
+    KH*KW taps at once gives every input cell's painted kernel; each tap is
+    then added into a strided slice of the canvas.
+    """
+    func = "conv_transpose2d_forward"
+    stride, padding, op, dilation, (H_out, W_out) = _check(
+        x, w, b, stride, padding, output_padding, dilation, func)
+    N, C, H, W = x.shape
+    F, KH, KW = w.shape[1:]
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    x_mat = x.transpose(0, 2, 3, 1).reshape(-1, C)  # free if x is channels-last
+    # One stacked product, (KH*KW, N*H*W, F): what each kernel tap paints,
+    # for every input cell at once. Tap-major, so each add below reads one
+    # contiguous block.
+    paint = np.matmul(x_mat, w.transpose(2, 3, 0, 1).reshape(KH * KW, C, F))
+    paint = paint.reshape(KH, KW, N, H, W, F)
+    canvas = np.zeros((N, H_out + 2 * ph, W_out + 2 * pw, F), dtype=x.dtype)
+    for kh in range(KH):
+        rows = slice(kh * dh, kh * dh + sh * (H - 1) + 1, sh)
+        for kw in range(KW):
+            cols = slice(kw * dw, kw * dw + sw * (W - 1) + 1, sw)
+            canvas[:, rows, cols] += paint[kh, kw]
+    out = canvas[:, ph:ph + H_out, pw:pw + W_out]
+    if ph or pw:
+        out = np.ascontiguousarray(out)  # the next layer's copy stays cheap
+    if b is not None:
+        out += b
+    cache = ConvTransposeCache(x, w, b is not None, stride, padding, op,
+                               dilation)
+    return out.transpose(0, 3, 1, 2), cache
+
+
+def conv_transpose2d_backward(dout, cache):
+    """Backward pass of the transposed convolution.
+
+    Parameters
+    ----------
+    dout : ndarray, shape (N, F, H_out, W_out)
+    cache : ConvTransposeCache from either forward version
+
+    Returns
+    -------
+    dx : ndarray, shape (N, C_in, H, W)
+    dw : ndarray, shape (C_in, F, KH, KW)
+    db : ndarray, shape (F,), or None if the forward had no bias
+
+    Notes
+    -----
+    The transposed convolution is the backward of a convolution, so its
+    backward is a forward convolution: ``dx = conv2d(dout, w)`` with the
+    same stride, padding and dilation (``w`` read as (F', C', KH, KW) =
+    (C_in, F, KH, KW)). ``dw`` is that convolution's weight gradient with
+    ``x`` as its upstream gradient.
+    """
+    func = "conv_transpose2d_backward"
+    if not isinstance(cache, ConvTransposeCache):
+        raise TypeError(f"{func}: cache must be the ConvTransposeCache "
+                        f"returned by conv_transpose2d_forward, got "
+                        f"{type(cache).__name__}")
+    x, w, has_b, stride, padding, op, dilation = cache
+    N, C, H, W = x.shape
+    F, KH, KW = w.shape[1:]
+    out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1
+                   for n, s, p, d, k, o in zip((H, W), stride, padding,
+                                               dilation, (KH, KW), op))
+    check_dout(dout, (N, F, *out_hw), x.dtype, func)
+    y, conv_cache = conv2d_forward(dout, w, None, stride=stride,
+                                   padding=padding, dilation=dilation)
+    # With output_padding >= stride (allowed when dilation is larger) the
+    # convolution sees extra rows/columns at the end that x never painted.
+    dx = y[:, :, :H, :W]
+    grad_y = x
+    if y.shape[2:] != (H, W):
+        grad_y = np.zeros(y.shape, dtype=x.dtype)
+        grad_y[:, :, :H, :W] = x
+    _, dw, _ = conv2d_backward(grad_y, conv_cache, need_dx=False)
+    db = dout.sum(axis=(0, 2, 3)) if has_b else None
+    return dx, dw, db
