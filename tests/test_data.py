@@ -347,7 +347,7 @@ def test_load_mnist_bad_arguments():
 
 def test_missing_subset_gives_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr(data, "SUBSET_PATH", tmp_path / "mnist_5k.npz")
-    with pytest.raises(FileNotFoundError, match=r"pip install -e \."):
+    with pytest.raises(FileNotFoundError, match=r"Reinstall cnnlib"):
         load_mnist()
 
 
