@@ -33,10 +33,6 @@ def symmetric_limit(*arrays):
     """Largest absolute finite value over ``arrays`` (1.0 if all are zero).
 
     Used as ``vmin=-v, vmax=v`` so that zero is always white.
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     v = 0.0
     for a in arrays:
@@ -66,10 +62,6 @@ def show_image(img, ax=None, title=None, cmap="gray", vmin=None, vmax=None,
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/01_local_connectivity.ipynb onwards.
     """
     ax = _axes(ax)
     img = np.asarray(img)
@@ -107,10 +99,6 @@ def show_signed(img, ax=None, title=None, vmax=None, colorbar=True):
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     v = symmetric_limit(img) if vmax is None else float(vmax)
     return show_image(img, ax=ax, title=title, cmap=SIGNED_CMAP, vmin=-v,

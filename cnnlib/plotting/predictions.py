@@ -36,10 +36,6 @@ def show_probabilities(probs, ax=None, true=None, title=None):
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     ax = _axes(ax, figsize=(4, 2.5))
     probs = np.asarray(probs, dtype=np.float64)
@@ -63,7 +59,8 @@ def show_probabilities(probs, ax=None, true=None, title=None):
                 color="#d62728", linestyle="none")
     ax.set_ylim(0, 1.2 if true is not None else 1.05)
     ax.set_yticks([0, 0.5, 1])
-    ax.set_xlabel("class" + ("" if true is None else " (red: true class)"),
+    ax.set_xlabel("class" + ("" if true is None
+                             else " (\u25bc and bold: true class)"),
                   fontsize=9)
     ax.set_ylabel("probability", fontsize=9)
     if title:
@@ -94,8 +91,7 @@ def show_digits(images, titles=None, ncols=8, fig=None, panel_size=1.1,
 
     Notes
     -----
-    Each digit keeps its own grey range. Taught in
-    notebooks/07_training_a_cnn.ipynb.
+    Each digit keeps its own grey range.
     """
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[1] == 1:
@@ -145,10 +141,6 @@ def show_confusion_matrix(cm, ax=None, title=None, fontsize=8):
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     ax = _axes(ax, figsize=(4.5, 4.5))
     cm = np.asarray(cm)
@@ -207,10 +199,6 @@ def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
     Returns
     -------
     fig : matplotlib Figure
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     if len(outputs) != len(names):
         raise ValueError(
@@ -282,10 +270,6 @@ def show_digits_with_probabilities(images, probs, labels=None, fig=None,
     Returns
     -------
     fig : matplotlib Figure
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[1] == 1:
