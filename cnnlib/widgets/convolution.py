@@ -291,10 +291,12 @@ def _draw_windows(ax, kernel, dilation, span, stride, n_out):
         tc = c0 + np.arange(kernel) * dilation
         ty, tx = np.meshgrid(taps, tc, indexing="ij")
         ax.scatter(tx.ravel(), ty.ravel(), marker=marker, s=30, c=colour)
-        y = r0 - 0.6 if where == "top" else r0 + span - 0.4
-        draw_cell_text(ax, [c0 - 0.4], [y], [name], fontsize=8, color=colour,
-                       ha="left", va="bottom" if where == "top" else "top",
-                       clip=False)
+        y = r0 - 0.5 if where == "top" else r0 + span - 0.5
+        # a Text with a white box: readable over any cell colour or hatch
+        ax.text(c0 - 0.4, y, name, fontsize=8, color=colour, ha="left",
+                va="center", zorder=4, bbox=dict(boxstyle="square,pad=0.1",
+                                                 fc="white", ec=colour,
+                                                 lw=0.8))
     sy, sx = np.meshgrid(starts, starts, indexing="ij")
     ax.scatter(sx.ravel(), sy.ravel(), s=10, c="k", zorder=3)
     draw_title(ax, "padded input: first window (solid, squares), last "
