@@ -145,11 +145,11 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
     names = ["x", "w", "out", "dx", "dw"] if conv else ["x", "out", "dx"]
     widths = {"x": x.shape[1], "w": size, "out": r["out"].shape[1],
               "dx": x.shape[1], "dw": size}
-    fig = Figure(figsize=(7.6, 2.9), dpi=DPI)
+    fig = Figure(figsize=(6.0, 2.8), dpi=DPI)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.78,
                         wspace=0.12)
     axes = dict(zip(names, fig.subplots(1, len(names), gridspec_kw={
-        "width_ratios": [max(widths[n], 2.5) for n in names]})))
+        "width_ratios": [max(widths[n], 3.2) for n in names]})))
     # numbers must stay >= 7.5 pt (10 px); on maps bigger than 6x6 only the
     # numbers that matter are written (each number costs drawing time)
     every = x.size <= 36 or all_outputs
@@ -161,7 +161,7 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
                     signed=bool((r["w"] < 0).any()))
         show_values(r["dw"], ax=axes["dw"], fontsize=8, fmt=_fmt(r["dw"]))
         draw_title(axes["w"], "kernel w", fontsize=8.5)
-        draw_title(axes["dw"], "dW" if all_outputs else "dW =\ninput window",
+        draw_title(axes["dw"], "dW" if all_outputs else "dW =\nx window",
                    fontsize=8.5)
     show_values(x, ax=axes["x"], boxes=win, fontsize=7.5 if every else None,
                 fmt=_fmt(x))
@@ -209,7 +209,7 @@ def explore_backprop_route(x):
     layer = w.ToggleButtons(options=list(LAYERS), value="max pool",
                             description="layer",
                             tooltip="layer: which layer's backward pass",
-                            style={"button_width": "80px"},
+                            style={"button_width": "auto"},
                             layout=w.Layout(width="auto"))
     size = w.IntSlider(value=2, min=1, max=min(4, h, wd), description="window",
                        tooltip="window: pool window or kernel size")

@@ -74,7 +74,7 @@ def _layer2():
 
 
 LAYER2 = _layer2()
-LAYER2_NAMES = ("corner (vert. + horiz.)", "edge ends", "edge ends, other sign",
+LAYER2_NAMES = ("corner (V + H)", "edge ends", "edge ends, other sign",
                 "copy of map 0", "random 1", "random 2", "random 3",
                 "random 4")
 # Bias that turns filter 0 into a top-left corner detector (after a ReLU).
@@ -194,7 +194,7 @@ def render_channels(option="two", filter_index=0, image=None):
     # everything on ONE axes, placed in data units (a cell of a map is one
     # unit), all text as outlines (cell_text): axes, ticks and Text artists
     # are what makes a figure slow to build and draw
-    fig = Figure(figsize=(7.6, 7.6 * lay["height"] / lay["width"]), dpi=DPI)
+    fig = Figure(figsize=(6.0, 6.0 * lay["height"] / lay["width"]), dpi=DPI)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
     _draw_layer_one(ax, image, d, lay, option, filter_index)
@@ -230,15 +230,16 @@ def _channel_layout(h, w):
     slot = w + gap  # one map and the gap after it
     width = 5 * slot - gap + 1.0
     scale = slot / 4  # a 3x3 slice and a one-cell gap fill one slot
-    y2 = h + 6.0
-    y3 = y2 + 3 * scale + 3.5
+    y1 = 4.0  # room for two lines of labels above each row
+    y2 = y1 + h + 6.5
+    y3 = y2 + 3 * scale + 5.0
     left = 11.0  # room for the row labels of option one
     pitch = (width - left) / 8  # one tile of the bottom rows and its gap
     s4 = 0.85 * pitch / w  # data units per map cell in the bottom rows
-    y4 = y3 + h + 11.0  # below row 3, its labels, the heading, the names
+    y4 = y3 + h + 15.0  # below row 3, its labels, the heading, the names
     row_pitch = h * s4 + 3.2  # a tile and the line under it
     height = y4 + 4 * row_pitch + 2.5
-    return dict(h=h, w=w, gap=gap, slot=slot, scale=scale, y1=2.0, y2=y2,
+    return dict(h=h, w=w, gap=gap, slot=slot, scale=scale, y1=y1, y2=y2,
                 y3=y3, y4=y4, left=left, pitch=pitch, s4=s4,
                 row_pitch=row_pitch, width=width, height=height)
 
@@ -255,9 +256,9 @@ def _draw_layer_one(ax, image, d, lay, option, filter_index):
                  fontsize=8)
     place_image(ax, mosaic(row3, ncols=5, pad=lay["gap"]), 0, y3,
                 vmax=symmetric_limit(row3))
-    what_slice = "slice for map" if option == "two" else "same filter on map"
+    what_slice = "slice for\nmap" if option == "two" else "same filter\non map"
     labels = (["input image"]
-              + [f"map {c}: {n}" for c, n in enumerate(LAYER1_NAMES)]
+              + [f"map {c}:\n{n}" for c, n in enumerate(LAYER1_NAMES)]
               + [f"{what_slice} {c}" for c in range(4)]
               + [f"on map {c}" for c in range(4)]
               + ["sum = output map" if option == "two" else ""])
@@ -295,12 +296,13 @@ def _draw_all_outputs(ax, d, lay, option):
     draw_cell_text(ax, lay["left"] + np.arange(ncols) * pitch + centre,
                    np.full(ncols, lay["y4"] - 0.4),
                    [n.replace(" (", "\n(").replace("l edge", "l\nedge")
-                    .replace(", ", ",\n") for n in names],
+                    .replace(", ", ",\n").replace(" of ", " of\n")
+                    for n in names],
                    fontsize=7.5, va="bottom")
     what = ("all 4 x 8 = 32 output maps (row = input map)" if option == "one"
             else "all 8 output maps, each summed over the 4 input maps")
-    draw_cell_text(ax, [lay["width"] / 2], [lay["y4"] - 6.3],
-                   [what + "; each on its own colour scale (red +, blue -)"],
+    draw_cell_text(ax, [lay["width"] / 2], [lay["y4"] - 8.5],
+                   [what + ";\neach on its own colour scale (red +, blue -)"],
                    fontsize=8.5, va="bottom")
     if option == "one":
         draw_cell_text(ax, np.full(4, lay["left"] - 0.8),
@@ -311,9 +313,9 @@ def _draw_all_outputs(ax, d, lay, option):
                        fontsize=7.5, ha="right")
     else:
         draw_cell_text(ax, [lay["left"]], [lay["y4"] + 1.6 * lay["row_pitch"]],
-                       ["Filters 0-3 are made by hand (see the notebook); "
-                        "random 1-4 have random weights,\nas every filter of "
-                        "a layer has before training."],
+                       ["Filters 0-3 are made by hand (see the notebook);\n"
+                        "random 1-4 have random weights, as every\nfilter "
+                        "of a layer has before training."],
                        fontsize=8, ha="left")
 
 
@@ -329,7 +331,7 @@ def explore_channels(image=None):
                                     tooltip="option: filters applied to "
                                             "each map alone (one) or "
                                             "summed over maps (two)",
-                                    style={"button_width": "130px"},
+                                    style={"button_width": "auto"},
                                     layout={"width": "auto"}),
          "filter_index": wd.IntSlider(value=0, min=0, max=7,
                                       description="filter",

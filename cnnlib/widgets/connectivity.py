@@ -97,7 +97,7 @@ def render_connectivity(row=1, col=1, kernel=3, size=6):
     row, col = min(max(int(row), 0), n_out - 1), min(max(int(col), 0), n_out - 1)
     # one axes per kind, input grid above output grid in the same data
     # units: half the axes of a grid of panels, and axes are slow to make
-    fig = Figure(figsize=(7.6, 4.8), dpi=DPI)
+    fig = Figure(figsize=(6.0, 4.4), dpi=DPI)
     axes = fig.subplots(1, 3)
     gap = 2.2  # rows between the grids, room for the output label
     top = size + gap - 0.5  # y of the output grid's upper edge
@@ -122,7 +122,7 @@ def render_connectivity(row=1, col=1, kernel=3, size=6):
         cost = layer_cost(kind, (size, size), 1, kernel)
         share = "shared weights" if kind == "conv" else "own weights"
         # text as outlines (cell_text): Text artists were half the time
-        draw_title(ax, f"{_TITLES[kind]}\nunit sees {seen} pixels, {share}\n"
+        draw_title(ax, f"{_TITLES[kind]}\nsees {seen} pixels, {share}\n"
                        f"{cost.params:,} params, {cost.macs:,} mult-adds")
         draw_cell_text(ax, [(size - 1) / 2], [top - 0.3],
                        [f"output unit ({row}, {col}) of {n_out}x{n_out}"],

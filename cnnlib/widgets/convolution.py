@@ -84,7 +84,7 @@ def render_conv_step(step=0, x=None, w=None, b=1.0):
     shown = np.full(out.shape, np.nan)
     shown.flat[:step + 1] = out.flat[:step + 1]
 
-    fig = Figure(figsize=(7.6, 3.3), dpi=DPI)
+    fig = Figure(figsize=(6.0, 3.0), dpi=DPI)
     axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [5, 3, 3, 3]})
     # titles and the sum as outlines (cell_text): Text artists were the
     # slowest part of this figure
@@ -195,7 +195,7 @@ def render_conv_arithmetic(size=7, kernel=3, stride=2, padding=1, dilation=1):
             head + "\n\nImpossible: the kernel spans "
             f"{span} pixels (k={kernel}, dilation {dilation}) but the padded "
             f"input has only {padded} ({size} + 2*{padding}).\nAdd padding "
-            "or use a smaller kernel or dilation.", figsize=(7, 1.8))
+            "or use a smaller kernel or dilation.", figsize=(6.0, 2.0))
     used, n_out, dropped = axis_coverage(size, kernel, stride, padding,
                                          dilation)
     num = padded - span
@@ -203,7 +203,7 @@ def render_conv_arithmetic(size=7, kernel=3, stride=2, padding=1, dilation=1):
              f"= {n_out}")
     cat, note = _arith_categories(size, padding, stride, span, n_out, used,
                                   dropped, num)
-    fig = Figure(figsize=(7, 5.2), dpi=DPI)
+    fig = Figure(figsize=(6.0, 5.0), dpi=DPI)
     gs = fig.add_gridspec(1, 2, width_ratios=[max(padded, 4), max(n_out, 3)])
     ax = fig.add_subplot(gs[0])
     _draw_padded_input(ax, cat, padding)
@@ -213,7 +213,7 @@ def render_conv_arithmetic(size=7, kernel=3, stride=2, padding=1, dilation=1):
                    va="top", coords="figure", fontsize=9)
     draw_cell_text(ax, [0.5], [0.01], [note], fontsize=8, va="bottom",
                    coords="figure")
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.8, bottom=0.2,
+    fig.subplots_adjust(left=0.09, right=0.98, top=0.78, bottom=0.22,
                         wspace=0.15)
     return fig
 
@@ -236,8 +236,8 @@ def _arith_categories(size, padding, stride, span, n_out, used, dropped, num):
     lost = [int(r) - padding for r in np.flatnonzero(real & past)]
     if dropped:
         note = (f"{num} is not a multiple of {stride}: remainder {dropped}, "
-                f"so the last {dropped} padded row(s)/column(s) are dropped "
-                "(floor).")
+                f"so the last {dropped} padded row(s)/column(s)\nare "
+                "dropped (floor).")
     else:
         note = f"{num} is a multiple of {stride}: the floor drops nothing."
     if lost:
@@ -299,8 +299,8 @@ def _draw_windows(ax, kernel, dilation, span, stride, n_out):
                                                  lw=0.8))
     sy, sx = np.meshgrid(starts, starts, indexing="ij")
     ax.scatter(sx.ravel(), sy.ravel(), s=10, c="k", zorder=3)
-    draw_title(ax, "padded input: first window (solid, squares), last "
-                   "(dashed, diamonds);\ndots = window starts", fontsize=8)
+    draw_title(ax, "padded input: first window (solid, squares),\nlast "
+                   "(dashed, diamonds); dots = window starts", fontsize=8)
 
 
 def _draw_output_grid(ax, n_out):

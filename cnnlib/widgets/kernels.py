@@ -185,7 +185,7 @@ def render_kernel_editor(preset="vertical edge", values="", positive_only=False,
                          f"{list(KERNELS)}, got {preset!r}")
     digit = sample_digit() if digit is None else digit
     photo = sample_photo() if photo is None else photo
-    fig = Figure(figsize=(7.0, 4.6), dpi=DPI)
+    fig = Figure(figsize=(6.0, 4.3), dpi=DPI)
     gs = fig.add_gridspec(2, 3, width_ratios=[0.9, 1, 1.25])
     show_values(k, ax=fig.add_subplot(gs[:, 0]), title=f"kernel: {name}",
                 signed=True, fontsize=9 if k.shape[0] <= 5 else 7.5,

@@ -153,7 +153,7 @@ def render_collapse(image, k1="vertical edge", k2="horizontal edge",
         difference on the same colour scale (blank means equal).
     """
     r = collapse_outputs(image, k1, k2, relu)
-    fig = Figure(figsize=(7.6, 4.3), dpi=DPI)
+    fig = Figure(figsize=(6.0, 3.8), dpi=DPI)
     # One axes holding eight tiles: drawing cost grows with the number of
     # axes, and this figure is redrawn on every change.
     ax = fig.add_axes((0.0, 0.0, 0.92, 0.92))
@@ -165,16 +165,16 @@ def render_collapse(image, k1="vertical edge", k2="horizontal edge",
                (_kernel(k1, func), _kernel(k2, func), r["kernel"])) or 1.0
     _tile(ax, (1, 0), _kernel(k1, func), "k1 (3x3)", vmax=kmax)
     _tile(ax, (2, 0), _kernel(k2, func), "k2 (3x3)", vmax=kmax)
-    _tile(ax, (3, 0), r["kernel"], "5x5 = full conv of k1, k2",
+    _tile(ax, (3, 0), r["kernel"], "5x5 kernel:\nfull conv(k1, k2)",
           vmax=kmax)
     scale = max(float(np.abs(r["stacked"]).max()),
                 float(np.abs(r["hidden"]).max())) or 1.0
-    mid = "ReLU(conv(x, k1))" if relu else "conv(x, k1)"
+    mid = "h = ReLU(\nconv(x, k1))" if relu else "h = conv(x, k1)"
     _tile(ax, (0, 1), r["hidden"], mid, vmax=scale)
-    _tile(ax, (1, 1), r["stacked"], f"conv({mid}, k2)", vmax=scale)
-    _tile(ax, (2, 1), r["single"], "conv(x, 5x5 kernel)", vmax=scale)
+    _tile(ax, (1, 1), r["stacked"], "conv(h, k2)", vmax=scale)
+    _tile(ax, (2, 1), r["single"], "conv(x, 5x5\nkernel)", vmax=scale)
     err = float(np.abs(r["diff"]).max())
-    _tile(ax, (3, 1), r["diff"], f"difference, max |d|={err:.1g}",
+    _tile(ax, (3, 1), r["diff"], f"difference,\nmax |d| = {err:.1g}",
           vmax=scale)
     ax.set_xlim(-0.1, 4 * _STEP[0] - 0.1)
     ax.set_ylim(2 * _STEP[1] - 0.25, -0.25)
@@ -230,7 +230,7 @@ def render_activation(image, kernel="vertical edge", activation="relu"):
     z = correlate2d(_image(image, func), _kernel(kernel, func), mode="valid")
     a, cache = forward(z)
     slope = backward(np.ones_like(z), cache)
-    fig = Figure(figsize=(7.6, 2.7), dpi=DPI)
+    fig = Figure(figsize=(6.0, 2.7), dpi=DPI)
     fig.subplots_adjust(left=0.01, right=0.98, bottom=0.2, top=0.86,
                         wspace=0.3)
     sub = fig.subplots(1, 3, gridspec_kw={"width_ratios": [2.2, 1.3, 1.3]})
@@ -269,7 +269,7 @@ def _activation_histogram(ax, z, a, activation):
     top = max(np.sort(hz)[-2], np.sort(ha)[-2], 1)
     ax.set_ylim(0, 1.3 * top)
     zero = float(np.mean(a == 0))
-    ax.set_title(f"filled: z, outline: {activation}(z)\n{zero:.0%} zeros",
+    ax.set_title(f"filled: z, outline:\n{activation}(z); {zero:.0%} zeros",
                  fontsize=8.5)
     ax.set_yticks([])  # counts matter only relative to each other
     ax.tick_params(labelsize=8)
@@ -288,7 +288,7 @@ def _activation_curve(ax, z, forward, backward, activation, mean_slope):
             marker="o", markevery=20, ms=3)
     ax.axhline(0, color="0.6", lw=0.8)
     ax.set_title(f"{activation} (solid),\nslope (dashed, dots)", fontsize=8.5)
-    ax.set_xlabel(f"mean slope over the map: {mean_slope:.2f}", fontsize=8.5)
+    ax.set_xlabel(f"mean slope: {mean_slope:.2f}", fontsize=8.5)
     ax.yaxis.set_major_locator(MaxNLocator(3))
     ax.tick_params(labelsize=8)
     ax.xaxis.set_major_locator(MaxNLocator(4))
@@ -308,7 +308,7 @@ def explore_activation(image):
                                        value="relu", description="activation",
                                        tooltip="activation function applied "
                                                "to the feature map",
-                                       style={"button_width": "80px"},
+                                       style={"button_width": "auto"},
                                        layout={"width": "auto"})},
         title="What does an activation do to a feature map?",
     )

@@ -176,8 +176,8 @@ def render_pooling(image, size=2, stride=2, mode="max", shift=1,
     """
     r = pooling_shift_change(image, shift, size, stride, mode, kernel)
     f0, p0 = r["fmap"], r["pooled"]
-    fig = Figure(figsize=(7.6, 2.8), dpi=DPI)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.7,
+    fig = Figure(figsize=(6.0, 2.7), dpi=DPI)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.62,
                         wspace=0.12)
     axes = fig.subplots(1, 4)
     vmax = float(max(f0.max(), r["fmap_shifted"].max())) or 1.0
@@ -199,7 +199,7 @@ def render_pooling(image, size=2, stride=2, mode="max", shift=1,
     fig.suptitle(
         f"shift {shift} px: feature map changes {r['raw_change']:.0%}, "
         f"pooled map changes {r['pooled_change']:.0%}\n(window of the "
-        "strongest pooled unit solid, its right neighbour dashed)",
+        "strongest pooled unit solid,\nits right neighbour dashed)",
         fontsize=9)
     return fig
 
@@ -218,7 +218,7 @@ def explore_pooling(image):
          "mode": w.ToggleButtons(options=["max", "avg"], value="max",
                                  description="pooling",
                                  tooltip="pooling: max or average",
-                                 style={"button_width": "60px"},
+                                 style={"button_width": "auto"},
                                  layout={"width": "auto"}),
          "shift": w.IntSlider(value=1, min=0, max=4, description="shift",
                               tooltip="shift: pixels the input moves right"),
@@ -294,7 +294,7 @@ def render_receptive_field(image, layers):
             f"render_receptive_field: image must be square 2-D (H, H), got "
             f"shape {x.shape}")
     rows = stack_geometry(layers, x.shape[0])
-    fig = Figure(figsize=(6.4, 3.0), dpi=DPI)
+    fig = Figure(figsize=(6.0, 3.0), dpi=DPI)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.85,
                         wspace=0.05)
     ax, tab = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})

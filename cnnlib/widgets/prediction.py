@@ -208,7 +208,7 @@ def class_probabilities(model, x):
 
 def render_digit_prediction(model, images, labels=None, index=0, shift_x=0.0,
                             shift_y=0.0, angle=0.0, thickness=0, stroke="none",
-                            erase="none", noise=0.0, figsize=(7.6, 2.6)):
+                            erase="none", noise=0.0, figsize=(6.0, 2.4)):
     """Figure: the chosen digit, the edited digit and the model's probabilities.
 
     Parameters
