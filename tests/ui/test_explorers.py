@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LabServer, require_tools
 from gallery import EXPLORERS, TARGET_S, write_gallery
 from test_jupyterlab import (
     SLIDER_JS,
@@ -35,6 +34,8 @@ from test_jupyterlab import (
     start_run_all,
     wait_state,
 )
+
+from conftest import LabServer, require_tools
 
 pytestmark = pytest.mark.ui
 VIEWPORT = {"width": 1024, "height": 700}
