@@ -178,7 +178,8 @@ def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
 
     Top row: each image-shaped output (input, conv, ReLU, pool) as a mosaic
     of its channels, red positive and blue negative, with its own colour
-    limits (a one-channel first output, the input image, in grey; the gaps
+    limits (maps of 8x8 or smaller: each channel its own, so 16 tiny maps
+    stay readable) (a one-channel first output, the input image, in grey; the gaps
     between channels in light grey) and a colour bar giving its scale.
     Bottom row: each vector (dense layers, scores, probabilities) as bars.
     With `max_cols`, each kind wraps onto several rows.
@@ -233,12 +234,21 @@ def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
         cols = c if c <= 3 else int(np.ceil(np.sqrt(c)))
         v = symmetric_limit(o)
         kw = dict(cmap=signed_cmap, vmin=-v, vmax=v)
+        title = f"{n}\n{o.shape}"
         if k == 0 and c == 1 and outputs[0].ndim == 3:
             kw = dict(cmap="gray")
+        elif c > 1 and o.shape[1] * o.shape[2] <= 64:
+            # many tiny maps (16 of 5x5): on one scale most are pale
+            # specks; scaled each to its own largest |value| they show
+            # their pattern (the colour bar then reads -1..1)
+            peaks = np.array([symmetric_limit(m) for m in o])
+            o = o / peaks[:, None, None]
+            kw = dict(cmap=signed_cmap, vmin=-1.0, vmax=1.0)
+            title += "\neach channel on its own scale"
         im = ax.imshow(np.ma.masked_invalid(mosaic(o, ncols=cols)),
                        interpolation="nearest", **kw)
         _bare(ax)
-        ax.set_title(f"{n}\n{o.shape}", fontsize=9)
+        ax.set_title(title, fontsize=9)
         bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
         bar.ax.tick_params(labelsize=8)
     for k, (o, n) in enumerate(vecs):

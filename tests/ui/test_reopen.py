@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, LabServer, require_tools
 from gallery import write_gallery
 from test_explorers import wait_kernel_idle
 from test_jupyterlab import (
@@ -39,6 +38,8 @@ from test_jupyterlab import (
     start_run_all,
     wait_state,
 )
+
+from conftest import REPO, LabServer, require_tools
 
 pytestmark = pytest.mark.ui
 OVERRIDES = REPO / "jupyter" / "overrides.json"
