@@ -14,20 +14,16 @@ __all__ = ["Check", "check_environment", "report"]
 Check = namedtuple("Check", ["name", "found", "ok", "fix"])
 Check.__doc__ = "One requirement: its name, the version found, ok, and a fix."
 
-# (distribution, minimum version, why it matters)
-REQUIREMENTS = [
-    ("numpy", (1, 26), "the arrays every kernel works on"),
-    ("matplotlib", (3, 8), "every figure"),
-    ("ipywidgets", (8, 1), "the sliders of the explorers"),
-    ("jupyterlab_widgets", (3, 0), "shows ipywidgets inside JupyterLab"),
-    ("ipykernel", (6, 0), "runs the notebook code"),
-]
+_WHY = {
+    "numpy": "the arrays every kernel works on",
+    "matplotlib": "every figure",
+    "ipywidgets": "the sliders of the explorers",
+    "jupyterlab_widgets": "shows ipywidgets inside JupyterLab",
+    "ipykernel": "runs the notebook code",
+}
 INSTALL = "pip install -r requirements.txt  (from the repository root)"
-# (distribution, first bad major version, why): known to break the course
-TOO_NEW = [
-    ("ipykernel", 7, "ipykernel 7 can hang on a cell until it is restarted "
-     "(ipython/ipykernel#1554)"),
-]
+_CAUSE = {"ipykernel": "ipykernel 7 can hang on a cell until it is restarted "
+                       "(ipython/ipykernel#1554)"}
 
 
 def _version_tuple(text):
@@ -38,6 +34,51 @@ def _version_tuple(text):
             break
         parts.append(int(digits))
     return tuple(parts)
+
+
+def _declared():
+    """``{name: (minimum, first bad major or None)}`` from the one list.
+
+    The repository's requirements.txt when cnnlib runs from a clone, else
+    the installed package's own requirements: the version floors are never
+    written twice.
+    """
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    lines = []
+    if (root / "requirements.txt").is_file():
+        lines = (root / "requirements.txt").read_text().splitlines()
+    else:
+        try:
+            lines = metadata.requires("cnnlib") or []
+        except metadata.PackageNotFoundError:
+            lines = []
+    found = {}
+    for line in lines:
+        line = line.split("#")[0].split(";")[0].strip()
+        m = re.match(r"([A-Za-z0-9_.-]+)\s*(.*)", line)
+        if not m or line.startswith("-"):
+            continue
+        name = m.group(1).lower().replace("-", "_")
+        low = re.search(r">=\s*([\d.]+)", m.group(2))
+        cap = re.search(r"<\s*(\d+)", m.group(2))
+        found[name] = (_version_tuple(low.group(1)) if low else (0,),
+                       int(cap.group(1)) if cap else None)
+    return found
+
+
+_DECLARED = _declared()
+# ipywidgets 8 ships with (and needs) jupyterlab_widgets 3
+_DECLARED.setdefault("jupyterlab_widgets", ((3, 0), None))
+_DECLARED.setdefault("ipykernel", ((6, 0), None))
+# (distribution, minimum version, why it matters)
+REQUIREMENTS = [(name, _DECLARED.get(name, ((0,), None))[0], why)
+                for name, why in _WHY.items()]
+# (distribution, first bad major version, why): known to break the course
+TOO_NEW = [(name, cap, _CAUSE.get(name, f"{name} {cap} is not supported yet"))
+           for name, (_, cap) in _DECLARED.items()
+           if cap is not None and name in _WHY]
 
 
 def _check_package(name, minimum):

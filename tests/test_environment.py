@@ -32,3 +32,15 @@ def test_a_known_bad_version_is_flagged(monkeypatch):
     checks = {c.name: c for c in check_environment()}
     assert not checks["numpy"].ok
     assert "pip install 'numpy<1'" in checks["numpy"].fix
+
+
+def test_version_floors_come_from_requirements_txt():
+    from pathlib import Path
+
+    text = (Path(environment.__file__).parent.parent
+            / "requirements.txt").read_text()
+    floors = dict((n, m) for n, m, _ in environment.REQUIREMENTS)
+    for name in ("numpy", "matplotlib", "ipywidgets", "ipykernel"):
+        want = ".".join(map(str, floors[name]))
+        assert f"{name}>={want}" in text, (name, want)
+    assert ("ipykernel", 7) in [(n, c) for n, c, _ in environment.TOO_NEW]
