@@ -217,3 +217,14 @@ def test_receptive_field_none_disables_its_sliders():
     assert k.disabled and s.disabled
     kind.value = "pool"
     assert not k.disabled and not s.disabled
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_figure_repr_is_what_nbval_sanitizes(name):
+    # nbval_sanitize.cfg replaces "<Figure size WxH with N Axes>" only for
+    # whole-pixel sizes; a fractional height would make nbval fail
+    import re
+
+    fig = RENDERS[name]()
+    assert re.fullmatch(r"<Figure size \d+x\d+ with \d+ Axes>", repr(fig)), (
+        name, repr(fig))

@@ -194,7 +194,10 @@ def render_channels(option="two", filter_index=0, image=None):
     # everything on ONE axes, placed in data units (a cell of a map is one
     # unit), all text as outlines (cell_text): axes, ticks and Text artists
     # are what makes a figure slow to build and draw
-    fig = Figure(figsize=(6.0, 6.0 * lay["height"] / lay["width"]), dpi=DPI)
+    # a whole number of pixels: "<Figure size 600x839 ...>" is what nbval's
+    # sanitizer recognises
+    fig = Figure(figsize=(6.0, round(6.0 * lay["height"] / lay["width"], 2)),
+                 dpi=DPI)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
     _draw_layer_one(ax, image, d, lay, option, filter_index)
