@@ -10,7 +10,19 @@ Without them the tests skip, or fail when the environment variable CI is set.
 Environment: ``CNNLIB_CHROMIUM`` (browser path, default /usr/bin/chromium),
 ``CNNLIB_UI_NOTEBOOKS`` (folder of notebooks to run, default notebooks/).
 Results: screenshots in build/ui-screenshots/, timings in build/ui-timings.json
-(both printed at the end of the run).
+(both printed at the end of the run; results of separate runs are merged).
+
+The files (run one at a time on a busy machine, with ``-k``):
+
+- test_jupyterlab.py: every notebook, Run All, every control of every
+  explorer, the file unchanged (1280x900);
+- test_explorers.py: every explorer at 1024x700 with the file browser open
+  (slider tracks, cut text, accessible names, errors replace figures,
+  keyboard only, latency per explorer), on a generated notebook (gallery.py);
+- test_reopen.py: JupyterLab with the project's jupyter/overrides.json:
+  opening a committed notebook leaves it unchanged; run, save, close, reopen
+  shows the saved figures;
+- test_mathjax.py: no MathJax error in any notebook.
 """
 
 import importlib.util
