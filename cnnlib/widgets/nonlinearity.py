@@ -109,7 +109,7 @@ def collapse_outputs(image, k1, k2, relu=True):
             "single": single, "diff": stacked - single}
 
 
-_STEP = (1.2, 1.3)  # tile pitch (width, height) in units of one tile
+_STEP = (1.2, 1.42)  # tile pitch (width, height) in units of one tile
 
 
 def _tile(ax, pos, img, title, cmap="RdBu_r", vmax=None):
@@ -153,7 +153,7 @@ def render_collapse(image, k1="vertical edge", k2="horizontal edge",
         difference on the same colour scale (blank means equal).
     """
     r = collapse_outputs(image, k1, k2, relu)
-    fig = Figure(figsize=(6.0, 3.8), dpi=DPI)
+    fig = Figure(figsize=(6.0, 4.0), dpi=DPI)
     # One axes holding eight tiles: drawing cost grows with the number of
     # axes, and this figure is redrawn on every change.
     ax = fig.add_axes((0.0, 0.0, 0.92, 0.92))
