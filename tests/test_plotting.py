@@ -241,3 +241,19 @@ def test_show_maps_own_scale_writes_each_limit():
     assert limits[1][1] == 1.0  # the one faint pixel gets the full colour
     assert [ax.get_title() for ax in fig.axes if ax.images] == [
         "sum\n(max |value| 4)", "ReLU\n(max |value| 1)"]
+
+
+def test_readable_figures_sets_100_dpi_and_restorable_defaults():
+    import matplotlib
+
+    from cnnlib.plotting import READABLE_RC, readable_figures
+
+    with matplotlib.rc_context():
+        applied = readable_figures()
+        assert applied == READABLE_RC
+        assert matplotlib.rcParams["figure.dpi"] == 100
+        width_px = matplotlib.rcParams["figure.figsize"][0] * 100
+        assert width_px <= 600
+        smallest = min(v for k, v in READABLE_RC.items() if "size" in k
+                       and k != "figure.figsize")
+        assert smallest * 100 / 72 >= 10
