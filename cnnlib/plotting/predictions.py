@@ -224,44 +224,54 @@ def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
         import matplotlib.pyplot as plt
 
         fig = plt.figure(figsize=(panel_size * ncols, panel_size * 1.25 * nrows))
+    grid = fig.add_gridspec(nrows, ncols, hspace=0.4, wspace=0.4)
+    for k, (o, n) in enumerate(maps):
+        _map_panel(fig, fig.add_subplot(grid[k // ncols, k % ncols]), o, n,
+                   grey=k == 0 and o.shape[0] == 1 and outputs[0].ndim == 3)
+    for k, (o, n) in enumerate(vecs):
+        _vector_panel(fig.add_subplot(grid[map_rows + k // ncols, k % ncols]),
+                      o, n)
+    return fig
+
+
+def _map_panel(fig, ax, o, name, grey=False):
+    """One (C, H, W) output as a mosaic of channels with a colour bar."""
     import matplotlib
 
-    grid = fig.add_gridspec(nrows, ncols, hspace=0.4, wspace=0.4)
     signed_cmap = matplotlib.colormaps[SIGNED_CMAP].with_extremes(bad="0.8")
-    for k, (o, n) in enumerate(maps):
-        ax = fig.add_subplot(grid[k // ncols, k % ncols])
-        c = o.shape[0]
-        cols = c if c <= 3 else int(np.ceil(np.sqrt(c)))
-        v = symmetric_limit(o)
-        kw = dict(cmap=signed_cmap, vmin=-v, vmax=v)
-        title = f"{n}\n{o.shape}"
-        if k == 0 and c == 1 and outputs[0].ndim == 3:
-            kw = dict(cmap="gray")
-        elif c > 1 and o.shape[1] * o.shape[2] <= 64:
-            # many tiny maps (16 of 5x5): on one scale most are pale
-            # specks; scaled each to its own largest |value| they show
-            # their pattern (the colour bar then reads -1..1)
-            peaks = np.array([symmetric_limit(m) for m in o])
-            o = o / peaks[:, None, None]
-            kw = dict(cmap=signed_cmap, vmin=-1.0, vmax=1.0)
-            title += "\neach channel on its own scale"
-        im = ax.imshow(np.ma.masked_invalid(mosaic(o, ncols=cols)),
-                       interpolation="nearest", **kw)
-        _bare(ax)
-        ax.set_title(title, fontsize=9)
-        bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
-        bar.ax.tick_params(labelsize=8)
-    for k, (o, n) in enumerate(vecs):
-        ax = fig.add_subplot(grid[map_rows + k // ncols, k % ncols])
-        colours = np.where(o >= 0, "#d6604d", "#4393c3")
-        ax.bar(np.arange(len(o)), o, width=1.0 if len(o) > 20 else 0.8,
-               color=colours)
-        ax.axhline(0, color="0.5", linewidth=0.5)
-        ax.tick_params(labelsize=8)
-        if len(o) <= 10:
-            ax.set_xticks(range(len(o)))
-        ax.set_title(f"{n}\n({len(o)},)", fontsize=9)
-    return fig
+    c = o.shape[0]
+    cols = c if c <= 3 else int(np.ceil(np.sqrt(c)))
+    v = symmetric_limit(o)
+    kw = dict(cmap=signed_cmap, vmin=-v, vmax=v)
+    title = f"{name}\n{o.shape}"
+    if grey:
+        kw = dict(cmap="gray")
+    elif c > 1 and o.shape[1] * o.shape[2] <= 64:
+        # many tiny maps (16 of 5x5): on one scale most are pale specks;
+        # scaled each to its own largest |value| they show their pattern
+        # (the colour bar then reads -1..1)
+        peaks = np.array([symmetric_limit(m) for m in o])
+        o = o / peaks[:, None, None]
+        kw = dict(cmap=signed_cmap, vmin=-1.0, vmax=1.0)
+        title += "\neach channel on its own scale"
+    im = ax.imshow(np.ma.masked_invalid(mosaic(o, ncols=cols)),
+                   interpolation="nearest", **kw)
+    _bare(ax)
+    ax.set_title(title, fontsize=9)
+    bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+    bar.ax.tick_params(labelsize=8)
+
+
+def _vector_panel(ax, o, name):
+    """One (D,) output as bars, positive red, negative blue."""
+    colours = np.where(o >= 0, "#d6604d", "#4393c3")
+    ax.bar(np.arange(len(o)), o, width=1.0 if len(o) > 20 else 0.8,
+           color=colours)
+    ax.axhline(0, color="0.5", linewidth=0.5)
+    ax.tick_params(labelsize=8)
+    if len(o) <= 10:
+        ax.set_xticks(range(len(o)))
+    ax.set_title(f"{name}\n({len(o)},)", fontsize=9)
 
 
 def show_digits_with_probabilities(images, probs, labels=None, fig=None,

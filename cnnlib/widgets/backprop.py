@@ -170,13 +170,7 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
         _numbers(axes["x"], x, [(i, j) for i in range(i0, i0 + h)
                                 for j in range(j0, j0 + w)], 7.5)
     few = r["out"].size <= 16 or every
-    if not all_outputs:
-        title = f"output;\ndout = 1 at ({row}, {col})"
-    elif np.all(r["out"] == r["out"].flat[0]):
-        v = _fmt(r["out"]).format(r["out"].flat[0])
-        title = f"output (all {v});\ndout = 1 everywhere"
-    else:
-        title = "output;\ndout = 1 everywhere"
+    title = _output_title(r["out"], row, col, all_outputs)
     show_values(r["out"], ax=axes["out"], boxes=one, fmt=_fmt(r["out"]),
                 fontsize=7.5 if few else None)
     if not few:
@@ -191,6 +185,16 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
     fig.suptitle(f"{layer} {size}x{size}, stride {stride}: {got} input "
                  f"cell(s) get a nonzero gradient", fontsize=10)
     return fig
+
+
+def _output_title(out, row, col, all_outputs):
+    """Title of the output panel: where dout = 1 goes."""
+    if not all_outputs:
+        return f"output;\ndout = 1 at ({row}, {col})"
+    if np.all(out == out.flat[0]):
+        v = _fmt(out).format(out.flat[0])
+        return f"output (all {v});\ndout = 1 everywhere"
+    return "output;\ndout = 1 everywhere"
 
 
 def _out_size(n, size, stride):

@@ -246,6 +246,26 @@ def explore_kernel_editor(digit=None, photo=None):
     positive = wd.Checkbox(value=False, description="positive part only",
                            tooltip="keep only the positive part (a ReLU)")
 
+    _wire_editor(preset, values, apply, applied)
+    box = explorer(
+        lambda **v: render_kernel_editor(digit=digit, photo=photo, **v),
+        {"values": applied, "positive_only": positive},
+        title="Kernel editor: choose a named kernel or type 9 numbers "
+              "(rows separated by ';', 1/9 works), then press Enter or Apply")
+    # the visible controls: name, text box, Apply (the hidden `applied`
+    # box drives the figure)
+    wrap = wd.Layout(flex_flow="row wrap", align_items="center")
+    box.children = (box.children[0],
+                    wd.HBox([preset, values, apply, positive], layout=wrap),
+                    *box.children[2:])
+    return box
+
+
+def _wire_editor(preset, values, apply, applied):
+    """Connect the editor's controls: a named kernel fills the box; typing
+    shows its name (or "custom"); Enter or Apply copies the box into
+    ``applied``, the hidden value the figure follows."""
+
     def load_preset(change):
         if change["new"] != CUSTOM:
             values.value = format_kernel(KERNELS[change["new"]], sep="; ")
@@ -269,15 +289,3 @@ def explore_kernel_editor(digit=None, photo=None):
     values.observe(typed, names="value")
     values.on_msg(submit)  # Enter in the box
     apply.on_click(lambda _: setattr(applied, "value", values.value))
-    box = explorer(
-        lambda **v: render_kernel_editor(digit=digit, photo=photo, **v),
-        {"values": applied, "positive_only": positive},
-        title="Kernel editor: choose a named kernel or type 9 numbers "
-              "(rows separated by ';', 1/9 works), then press Enter or Apply")
-    # the visible controls: name, text box, Apply (the hidden `applied`
-    # box drives the figure)
-    wrap = wd.Layout(flex_flow="row wrap", align_items="center")
-    box.children = (box.children[0],
-                    wd.HBox([preset, values, apply, positive], layout=wrap),
-                    *box.children[2:])
-    return box
