@@ -8,8 +8,17 @@ BIN    := $(VENV)/bin
 
 .PHONY: lab test check notebooks nav student clean-venv
 
+# JupyterLab defaults for this environment (jupyter/README.md); as root (a
+# container or cloud VM) JupyterLab refuses to start without --allow-root.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+LAB_ARGS ?=
+
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/notebooks/00_setup_check.ipynb
+	@mkdir -p $(LAB_SETTINGS) && cp jupyter/overrides.json $(LAB_SETTINGS)/overrides.json
+	@if [ "$$(id -u)" = 0 ]; then \
+	  echo "make lab: running as root (a container or cloud VM?), so JupyterLab starts with --allow-root"; \
+	  root=--allow-root; fi; \
+	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/notebooks/00_setup_check.ipynb $$root $(LAB_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

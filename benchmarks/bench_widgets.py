@@ -141,6 +141,33 @@ CASES += [
 ]
 
 
+def _wave():
+    from cnnlib.widgets.demo import render_wave
+
+    return render_wave(frequency=3, kernel_size=9)
+
+
+def _prediction():
+    import numpy as np
+
+    from cnnlib.data import load_mnist
+    from cnnlib.model import lenet5
+    from cnnlib.widgets.prediction import render_digit_prediction
+
+    global _MODEL
+    if "_MODEL" not in globals():
+        _MODEL = (lenet5(), *load_mnist("subset", "test", dtype=np.float32,
+                                        normalize=True))
+    model, X, y = _MODEL
+    return render_digit_prediction(model, X[:50], y[:50], index=3, angle=20)
+
+
+CASES += [
+    Case("setup check wave", _wave, 150),
+    Case("digit prediction (LeNet-5)", _prediction, 200),
+]
+
+
 def time_case(case, repeat):
     """Median wall and CPU seconds of ``case.render()`` and its PNG.
 

@@ -206,3 +206,54 @@ def test_show_mosaic_unsigned_with_colorbar():
                 colorbar=True, title="maps")
     assert ax.images[0].cmap.name == "gray"
     assert len(ax.figure.axes) == 2 and ax.get_title() == "maps"
+
+
+def test_show_layer_outputs_gives_tiny_maps_their_own_scale():
+    from matplotlib.figure import Figure
+
+    from cnnlib.plotting import show_layer_outputs
+
+    rng = np.random.default_rng(0)
+    small = rng.normal(size=(16, 5, 5)) * np.arange(1, 17)[:, None, None]
+    big = rng.normal(size=(6, 12, 12))
+    fig = show_layer_outputs([big, small], ["conv 1", "pool 2"], fig=Figure())
+    tiles = [np.ma.filled(ax.images[0].get_array(), np.nan)
+             for ax in fig.axes if ax.images and "pool 2" in ax.get_title()]
+    mosaic_small = tiles[0]
+    for r in range(4):
+        for c in range(4):
+            tile = mosaic_small[r * 6:r * 6 + 5, c * 6:c * 6 + 5]
+            assert np.nanmax(np.abs(tile)) == pytest.approx(1.0)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert any("own scale" in t for t in titles if "pool 2" in t)
+    assert not any("own scale" in t for t in titles if "conv 1" in t)
+
+
+def test_show_maps_own_scale_writes_each_limit():
+    from matplotlib.figure import Figure
+
+    from cnnlib.plotting import show_maps
+
+    maps = np.zeros((2, 4, 4))
+    maps[0, 1, 1], maps[1, 2, 2] = 4.0, 1.0
+    fig = show_maps(maps, titles=["sum", "ReLU"], fig=Figure(), own_scale=True)
+    limits = [ax.images[0].get_clim() for ax in fig.axes if ax.images]
+    assert limits[1][1] == 1.0  # the one faint pixel gets the full colour
+    assert [ax.get_title() for ax in fig.axes if ax.images] == [
+        "sum\n(max |value| 4)", "ReLU\n(max |value| 1)"]
+
+
+def test_readable_figures_sets_100_dpi_and_restorable_defaults():
+    import matplotlib
+
+    from cnnlib.plotting import READABLE_RC, readable_figures
+
+    with matplotlib.rc_context():
+        applied = readable_figures()
+        assert applied == READABLE_RC
+        assert matplotlib.rcParams["figure.dpi"] == 100
+        width_px = matplotlib.rcParams["figure.figsize"][0] * 100
+        assert width_px <= 600
+        smallest = min(v for k, v in READABLE_RC.items() if "size" in k
+                       and k != "figure.figsize")
+        assert smallest * 100 / 72 >= 10

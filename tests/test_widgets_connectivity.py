@@ -72,8 +72,8 @@ def test_render_connectivity_titles_give_layer_costs(kernel):
         cost = layer_cost(kind, (6, 6), 1, kernel)
         assert f"{cost.params:,} params" in titles[k], titles
         assert f"{cost.macs:,} mult-adds" in titles[k], titles
-    assert "unit sees 36 pixels" in titles[0]
-    assert f"unit sees {kernel * kernel} pixels" in titles[2]
+    assert "sees 36 pixels" in titles[0]
+    assert f"sees {kernel * kernel} pixels" in titles[2]
 
 
 def test_render_connectivity_clips_the_unit_to_the_output_grid():

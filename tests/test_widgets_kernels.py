@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from cnnlib.conv import correlate2d
+from cnnlib.kernels import KERNELS as PRESETS
 from cnnlib.widgets.kernels import (
-    PRESETS,
     explore_kernel_editor,
     format_kernel,
     parse_kernel,
@@ -99,14 +99,15 @@ def test_kernel_editor_applies_each_preset(preset, images):
 
 def test_kernel_editor_typed_values_and_positive_part(images):
     digit, photo = images
-    fig = render_kernel_editor(preset="identity", values="1 0 -1 1 0 -1 1 0 -1",
+    fig = render_kernel_editor(preset="identity", values="1 0 -1 1 0 -1 1 0 -2",
                                positive_only=True, digit=digit, photo=photo)
     arrays = [np.asarray(ax.images[0].get_array()) for ax in fig.axes
               if ax.images and ax.get_label() != "<colorbar>"]
-    expected = np.maximum(correlate2d(digit, PRESETS["vertical edge"]), 0)
+    typed = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -2]], dtype=float)
+    expected = np.maximum(correlate2d(digit, typed), 0)
     assert np.allclose(arrays[2], expected)
     assert (arrays[4] >= 0).all()
-    assert "your kernel" in all_text(fig)
+    assert "kernel: custom" in all_text(fig)
     for ax in fig.axes:  # responses zero-centred
         if (ax.images and ax.get_label() != "<colorbar>"
                 and ax.images[0].cmap.name == "RdBu_r"):
@@ -131,20 +132,61 @@ def test_kernel_editor_default_images_are_real_data():
 # ------------------------------------------------------------ explorer
 
 
-def test_explorer_builds_and_the_preset_fills_the_values(images):
-    ipywidgets = pytest.importorskip("ipywidgets")
-    digit, photo = images
-    box = explore_kernel_editor(digit=digit, photo=photo)
-    assert "cnnlib-explorer" in box._dom_classes
+def _editor_parts(box):
+    import ipywidgets
+
     controls = [c for row in box.children for c in getattr(row, "children", ())]
     dropdown = next(c for c in controls if isinstance(c, ipywidgets.Dropdown))
-    text = next(c for c in controls if isinstance(c, ipywidgets.Textarea))
-    dropdown.value = "Sobel x"
-    assert np.array_equal(parse_kernel(text.value), PRESETS["Sobel x"])
-    text.value = "1 2 oops"  # the explorer shows the message, no exception
+    text = next(c for c in controls if isinstance(c, ipywidgets.Text))
+    button = next(c for c in controls if isinstance(c, ipywidgets.Button))
     message = next(c for c in box.children
                    if "cnnlib-explorer-message" in c._dom_classes)
-    assert "could not read" in message.value
+    figure = box.children[-1]
+    return dropdown, text, button, message, figure
+
+
+def test_explorer_builds_and_the_preset_fills_the_values(images):
+    pytest.importorskip("ipywidgets")
+    box = explore_kernel_editor(digit=images[0], photo=images[1])
+    assert "cnnlib-explorer" in box._dom_classes
+    dropdown, text, button, message, _ = _editor_parts(box)
+    dropdown.value = "Sobel x"
+    assert np.array_equal(parse_kernel(text.value), PRESETS["Sobel x"])
+    assert ";" in text.value and "\n" not in text.value  # one line: Enter applies
+
+
+def test_typing_shows_custom_and_applies_only_on_enter_or_apply(images):
+    pytest.importorskip("ipywidgets")
+    box = explore_kernel_editor(digit=images[0], photo=images[1])
+    dropdown, text, button, message, figure = _editor_parts(box)
+    applied = box.children[1].children  # preset, text, Apply, checkbox
+    text.value = "1 2 3; 4 5 6; 7 8 9"
+    assert dropdown.value == "custom"
+    text.value = "-1 0 1; -2 0 2; -1 0 1"  # typed, equal to a named kernel
+    assert dropdown.value == "Sobel x"
+    text.value = "1 2 oops"
+    assert dropdown.value == "custom" and message.value == ""  # not applied
+    text._handle_msg({"content": {"data": {"method": "custom",
+                                            "content": {"event": "submit"}}},
+                      "buffers": []})
+    assert "could not read" in message.value  # Enter applied it
+    text.value = "0 0 0; 0 2 0; 0 0 0"
+    button.click()
+    assert message.value == ""
+    assert len(applied) == 4
+
+
+def test_an_impossible_setting_gives_a_message_and_no_figure(images):
+    from cnnlib.widgets.base import render_frame
+
+    png, error = render_frame(render_kernel_editor,
+                              {"values": "1 2 oops", "digit": images[0],
+                               "photo": images[1]})
+    assert png is None and "could not read 'oops'" in error
+    png, error = render_frame(render_kernel_editor,
+                              {"values": "1 2 3 4 5 6 7 8 9",
+                               "digit": images[0], "photo": images[1]})
+    assert error is None and png.startswith(b"\x89PNG")
 
 
 def test_render_never_opens_pyplot_figures(images):

@@ -6,15 +6,12 @@ import pytest
 from matplotlib.figure import Figure
 from scipy.signal import convolve2d, correlate2d
 
+from cnnlib.kernels import KERNELS
 from cnnlib.widgets.nonlinearity import (
     ACTIVATIONS,
-    KERNELS,
     collapse_outputs,
-    compose_kernels,
-    correlate_valid,
     explore_activation,
     explore_collapse,
-    get_kernel,
     render_activation,
     render_collapse,
 )
@@ -22,28 +19,26 @@ from cnnlib.widgets.nonlinearity import (
 matplotlib.use("Agg")
 
 
-def test_compose_kernels_is_full_convolution():
+def test_collapse_outputs_match_scipy():
+    # independent reference: scipy's correlate / convolve
     rng = np.random.default_rng(0)
-    for trial in range(30):
-        a, b, c, d = rng.integers(1, 6, size=4)
-        k1 = rng.standard_normal((a, b))
-        k2 = rng.standard_normal((c, d))
-        got = compose_kernels(k1, k2)
-        want = convolve2d(k1, k2, mode="full")
-        np.testing.assert_allclose(got, want, atol=1e-12,
-                                   err_msg=f"trial {trial}: {k1.shape} {k2.shape}")
-
-
-def test_correlate_valid_matches_scipy():
-    rng = np.random.default_rng(1)
     for trial in range(20):
-        h, w = rng.integers(5, 15, size=2)
-        kh, kw = rng.integers(1, 5, size=2)
-        x = rng.standard_normal((h, w))
-        k = rng.standard_normal((kh, kw))
-        np.testing.assert_allclose(correlate_valid(x, k),
-                                   correlate2d(x, k, mode="valid"),
+        x = rng.standard_normal(rng.integers(8, 16, size=2))
+        k1, k2 = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+        r = collapse_outputs(x, k1, k2, relu=True)
+        hidden = np.maximum(correlate2d(x, k1, mode="valid"), 0)
+        np.testing.assert_allclose(r["hidden"], hidden, atol=1e-12)
+        np.testing.assert_allclose(r["stacked"],
+                                   correlate2d(hidden, k2, mode="valid"),
                                    atol=1e-12, err_msg=f"trial {trial}")
+        np.testing.assert_allclose(r["kernel"],
+                                   convolve2d(k1, k2, mode="full"), atol=1e-12)
+
+
+def test_named_kernels_are_the_course_vocabulary():
+    r = collapse_outputs(np.ones((9, 9)), "vertical edge", "Sobel y")
+    np.testing.assert_array_equal(
+        r["kernel"], convolve2d(KERNELS["vertical edge"], KERNELS["Sobel y"]))
 
 
 def test_without_relu_two_convolutions_are_one():
@@ -67,19 +62,22 @@ def test_relu_breaks_the_collapse_for_edge_kernels():
     assert (r["hidden"] >= 0).all()
 
 
-def test_get_kernel_errors():
-    with pytest.raises(ValueError, match="get_kernel: kernel must be one of"):
-        get_kernel("nope")
-    with pytest.raises(ValueError, match="2-D"):
-        get_kernel(np.ones(3))
+def test_kernel_errors_name_the_function():
+    with pytest.raises(ValueError, match="collapse_outputs: kernel must be "
+                                         "one of"):
+        collapse_outputs(np.ones((5, 5)), "nope", "box blur")
+    with pytest.raises(ValueError, match="collapse_outputs: kernel must be a "
+                                         "name or a 2-D array"):
+        collapse_outputs(np.ones((5, 5)), np.ones(3), "box blur")
     with pytest.raises(ValueError, match="collapse_outputs: image must be"):
-        collapse_outputs(np.ones((2, 5, 5)), "blur", "blur")
+        collapse_outputs(np.ones((2, 5, 5)), "box blur", "box blur")
 
 
 @pytest.mark.parametrize("relu", [False, True])
 def test_render_collapse_returns_figure(relu):
     rng = np.random.default_rng(4)
-    fig = render_collapse(rng.random((28, 28)), "blur", "sharpen", relu=relu)
+    fig = render_collapse(rng.random((28, 28)), "box blur", "sharpen",
+                         relu=relu)
     assert isinstance(fig, Figure)
     # One axes holds the eight tiles; each row adds a shared colour bar.
     assert len(fig.axes) == 3
@@ -95,7 +93,7 @@ def test_render_activation_returns_figure(activation):
 
 def test_render_activation_bad_name():
     with pytest.raises(ValueError, match="render_activation: activation"):
-        render_activation(np.ones((8, 8)), "blur", "softplus")
+        render_activation(np.ones((8, 8)), "box blur", "softplus")
 
 
 def test_explorers_build():

@@ -9,9 +9,13 @@ with OPENBLAS_NUM_THREADS=1 (as under nbval in CI). Then:
 
 - no per-cell timing metadata is recorded, and no saved widget state
   (``metadata.widgets``) is kept;
-- the kernelspec and language_info are set to stable values;
+- the kernelspec is set to the stable default, and ``language_info`` is
+  exactly what the kernel reported (with its Python version): JupyterLab
+  then finds nothing to update when the notebook is opened, so opening it
+  does not mark it changed and autosave does not rewrite it;
 - a widget's output (a live view that needs a running kernel) is replaced by
-  a short plain-text note, so the saved file holds no random model ids;
+  a short plain-text note, so the saved file holds no random model ids, and
+  the explorers' accessibility script (`cnnlib.widgets.base`) is dropped;
 - the file is written only if every cell ran without error, and atomically
   (temporary file + rename): a failed run never damages the notebook.
 
@@ -30,23 +34,29 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = "Live widget: run this cell in JupyterLab to see it."
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python",
               "name": "python3"}
-LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3",
-                 "file_extension": ".py", "mimetype": "text/x-python",
-                 "codemirror_mode": {"name": "ipython", "version": 3},
-                 "nbconvert_exporter": "python"}
+A11Y_MARK = "cnnlibA11y"
 
 
-def clean(nb):
-    """Strip run-specific metadata from an executed notebook (in place)."""
+def clean(nb, language_info=None):
+    """Strip run-specific metadata from an executed notebook (in place).
+
+    ``language_info``: what the kernel reported (kept verbatim, see above).
+    """
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
-    nb.metadata["language_info"] = dict(LANGUAGE_INFO)
+    if language_info is not None:
+        nb.metadata["language_info"] = dict(language_info)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)
         cell.metadata.pop("scrolled", None)
         if cell.cell_type != "code":
             continue
+        if "outputs" in cell:
+            cell["outputs"] = [
+                out for out in cell["outputs"]
+                if A11Y_MARK not in str(out.get("data", {}).get(
+                    "application/javascript", ""))]
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if WIDGET_MIME in data:
@@ -86,7 +96,8 @@ def execute(path, timeout):
               f"changed.\n{err}", file=sys.stderr)
         return False
     seconds = time.perf_counter() - start
-    clean(nb)
+    # nbclient stored the kernel's kernel_info reply in the metadata
+    clean(nb, language_info=nb.metadata.get("language_info"))
     nbformat.validate(nb)
     mode = path.stat().st_mode & 0o777
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ipynb.tmp")

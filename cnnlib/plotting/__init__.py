@@ -12,14 +12,22 @@ each lives in a module of this package named for its concept:
 Every function draws on a Matplotlib axes and returns it (or the figure).
 Pass ``ax`` to draw into an existing figure; without it a new pyplot figure
 is made, so a notebook cell can call one function and then ``plt.show()``.
-Nothing here calls ``plt.show()`` or changes global style.
+Nothing here calls ``plt.show()`` or changes global style on import; a
+notebook's setup cell may call `readable_figures()` (text >= 10 px).
 
 Colour conventions kept in every notebook: grey for images and unsigned
 values, a zero-centred red/blue map (red positive, blue negative, white
 zero) with a colour bar for signed values such as kernels and feature maps.
 """
 
-from .base import SIGNED_CMAP, show_image, show_signed, symmetric_limit
+from .base import (
+    READABLE_RC,
+    SIGNED_CMAP,
+    readable_figures,
+    show_image,
+    show_signed,
+    symmetric_limit,
+)
 from .feature_maps import mosaic, show_maps, show_mosaic
 from .predictions import (
     show_confusion_matrix,
@@ -33,6 +41,8 @@ from .value_grids import axis_numbers, cell_lines, show_kernel, show_values
 
 __all__ = [
     "SIGNED_CMAP",
+    "READABLE_RC",
+    "readable_figures",
     "symmetric_limit",
     "show_image",
     "show_signed",

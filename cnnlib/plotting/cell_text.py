@@ -61,9 +61,10 @@ class CellText(PathCollection):
     can check what a grid shows, as with ``ax.texts``).
     """
 
-    def __init__(self, texts, *args, **kwargs):
+    def __init__(self, texts, *args, fontsize=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._texts = list(texts)
+        self.fontsize = fontsize  # points, for checks of readable sizes
 
     def get_texts(self):
         return list(self._texts)
@@ -112,10 +113,6 @@ def draw_cell_text(ax, x, y, texts, color="black", fontsize=9, ha="center",
     Returns
     -------
     labels : CellText
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     import matplotlib
 
@@ -133,7 +130,8 @@ def draw_cell_text(ax, x, y, texts, color="black", fontsize=9, ha="center",
     fig = ax.figure
     where = {"data": ax.transData, "axes": ax.transAxes,
              "figure": fig.transFigure}[coords]
-    labels = CellText(texts, paths, offsets=xy, offset_transform=where,
+    labels = CellText(texts, paths, fontsize=float(fontsize),
+                      offsets=xy, offset_transform=where,
                       facecolors=colors, edgecolors="none", linewidths=0)
     # outlines are in points: points -> inches -> pixels at the figure's dpi
     labels.set_transform(Affine2D().translate(*offset).scale(1 / 72)
@@ -161,10 +159,6 @@ def draw_title(ax, text, fontsize=9):
     Returns
     -------
     title : CellText
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     return draw_cell_text(ax, [0.5], [1.0], [text], fontsize=fontsize,
                           va="bottom", clip=False, in_layout=True,

@@ -31,10 +31,6 @@ def mosaic(maps, ncols=None, pad=1):
     Returns
     -------
     tiles : ndarray, shape (rows*(H+pad)-pad, ncols*(W+pad)-pad)
-
-    Notes
-    -----
-    Taught in notebooks/03_channels_and_feature_maps.ipynb.
     """
     maps = np.asarray(maps, dtype=np.float64)
     if maps.ndim != 3 or maps.shape[0] == 0:
@@ -55,7 +51,7 @@ def mosaic(maps, ncols=None, pad=1):
 
 def show_mosaic(maps, ax=None, ncols=None, pad=1, labels=None, title=None,
                 signed=None, vmax=None, colorbar=False, values=False, fmt=None,
-                fontsize=7):
+                fontsize=8):
     """Many small maps in ONE axes: a fast alternative to `show_maps`.
 
     Parameters
@@ -88,8 +84,7 @@ def show_mosaic(maps, ax=None, ncols=None, pad=1, labels=None, title=None,
     Notes
     -----
     All maps share one colour scale. Explorers use this to keep the number
-    of axes (the slow part of drawing a figure) small. Taught in
-    notebooks/03_channels_and_feature_maps.ipynb.
+    of axes (the slow part of drawing a figure) small.
     """
     maps = np.asarray(maps, dtype=np.float64)
     ncols = len(maps) if ncols is None else int(ncols)
@@ -139,7 +134,7 @@ def show_mosaic(maps, ax=None, ncols=None, pad=1, labels=None, title=None,
 
 
 def show_maps(maps, titles=None, ncols=None, signed=None, fig=None,
-              panel_size=1.3, suptitle=None, colorbar=True):
+              panel_size=1.3, suptitle=None, colorbar=True, own_scale=False):
     """A grid of feature maps, one small panel each, sharing colour limits.
 
     Parameters
@@ -157,7 +152,11 @@ def show_maps(maps, titles=None, ncols=None, signed=None, fig=None,
         Inches per panel.
     suptitle : str, optional
     colorbar : bool
-        One shared colour bar for all panels.
+        One shared colour bar for all panels (not with ``own_scale``).
+    own_scale : bool
+        Give each panel its own colour limits and write its largest
+        ``|value|`` in its title: a weak map (one small pixel) is then
+        visible next to strong ones.
 
     Returns
     -------
@@ -166,8 +165,7 @@ def show_maps(maps, titles=None, ncols=None, signed=None, fig=None,
     Notes
     -----
     Shared limits make the maps comparable: a pale map really is a weak
-    response. Taught in notebooks/01_local_connectivity.ipynb and
-    notebooks/03_channels_and_feature_maps.ipynb.
+    response.
     """
     maps = np.asarray(maps, dtype=np.float64)
     if maps.ndim != 3:
@@ -193,13 +191,20 @@ def show_maps(maps, titles=None, ncols=None, signed=None, fig=None,
     im = None
     for k, ax in enumerate(axes.flat):
         if k < m:
+            title = None if titles is None else titles[k]
+            if own_scale:
+                v = symmetric_limit(maps[k])
+                kw = (dict(cmap=SIGNED_CMAP, vmin=-v, vmax=v) if signed else
+                      dict(cmap="gray", vmin=min(float(maps[k].min()), 0.0),
+                           vmax=v))
+                title = f"{title or ''}\n(max |value| {v:.3g})".strip()
             im = ax.imshow(maps[k], interpolation="nearest", **kw)
             _bare(ax)
-            if titles is not None:
-                ax.set_title(titles[k], fontsize=8)
+            if title:
+                ax.set_title(title, fontsize=8)
         else:
             ax.axis("off")
-    if colorbar and im is not None:
+    if colorbar and im is not None and not own_scale:
         fig.colorbar(im, ax=axes.ravel().tolist(), fraction=0.02, pad=0.02)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)

@@ -36,10 +36,6 @@ def show_probabilities(probs, ax=None, true=None, title=None):
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     ax = _axes(ax, figsize=(4, 2.5))
     probs = np.asarray(probs, dtype=np.float64)
@@ -63,7 +59,8 @@ def show_probabilities(probs, ax=None, true=None, title=None):
                 color="#d62728", linestyle="none")
     ax.set_ylim(0, 1.2 if true is not None else 1.05)
     ax.set_yticks([0, 0.5, 1])
-    ax.set_xlabel("class" + ("" if true is None else " (red: true class)"),
+    ax.set_xlabel("class" + ("" if true is None
+                             else " (\u25bc and bold: true class)"),
                   fontsize=9)
     ax.set_ylabel("probability", fontsize=9)
     if title:
@@ -94,8 +91,7 @@ def show_digits(images, titles=None, ncols=8, fig=None, panel_size=1.1,
 
     Notes
     -----
-    Each digit keeps its own grey range. Taught in
-    notebooks/07_training_a_cnn.ipynb.
+    Each digit keeps its own grey range.
     """
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[1] == 1:
@@ -145,10 +141,6 @@ def show_confusion_matrix(cm, ax=None, title=None, fontsize=8):
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     ax = _axes(ax, figsize=(4.5, 4.5))
     cm = np.asarray(cm)
@@ -186,7 +178,8 @@ def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
 
     Top row: each image-shaped output (input, conv, ReLU, pool) as a mosaic
     of its channels, red positive and blue negative, with its own colour
-    limits (a one-channel first output, the input image, in grey; the gaps
+    limits (maps of 8x8 or smaller: each channel its own, so 16 tiny maps
+    stay readable) (a one-channel first output, the input image, in grey; the gaps
     between channels in light grey) and a colour bar giving its scale.
     Bottom row: each vector (dense layers, scores, probabilities) as bars.
     With `max_cols`, each kind wraps onto several rows.
@@ -207,10 +200,6 @@ def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
     Returns
     -------
     fig : matplotlib Figure
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     if len(outputs) != len(names):
         raise ValueError(
@@ -235,35 +224,54 @@ def show_layer_outputs(outputs, names, fig=None, panel_size=1.6,
         import matplotlib.pyplot as plt
 
         fig = plt.figure(figsize=(panel_size * ncols, panel_size * 1.25 * nrows))
+    grid = fig.add_gridspec(nrows, ncols, hspace=0.4, wspace=0.4)
+    for k, (o, n) in enumerate(maps):
+        _map_panel(fig, fig.add_subplot(grid[k // ncols, k % ncols]), o, n,
+                   grey=k == 0 and o.shape[0] == 1 and outputs[0].ndim == 3)
+    for k, (o, n) in enumerate(vecs):
+        _vector_panel(fig.add_subplot(grid[map_rows + k // ncols, k % ncols]),
+                      o, n)
+    return fig
+
+
+def _map_panel(fig, ax, o, name, grey=False):
+    """One (C, H, W) output as a mosaic of channels with a colour bar."""
     import matplotlib
 
-    grid = fig.add_gridspec(nrows, ncols, hspace=0.4, wspace=0.4)
     signed_cmap = matplotlib.colormaps[SIGNED_CMAP].with_extremes(bad="0.8")
-    for k, (o, n) in enumerate(maps):
-        ax = fig.add_subplot(grid[k // ncols, k % ncols])
-        c = o.shape[0]
-        cols = c if c <= 3 else int(np.ceil(np.sqrt(c)))
-        v = symmetric_limit(o)
-        kw = dict(cmap=signed_cmap, vmin=-v, vmax=v)
-        if k == 0 and c == 1 and outputs[0].ndim == 3:
-            kw = dict(cmap="gray")
-        im = ax.imshow(np.ma.masked_invalid(mosaic(o, ncols=cols)),
-                       interpolation="nearest", **kw)
-        _bare(ax)
-        ax.set_title(f"{n}\n{o.shape}", fontsize=9)
-        bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
-        bar.ax.tick_params(labelsize=8)
-    for k, (o, n) in enumerate(vecs):
-        ax = fig.add_subplot(grid[map_rows + k // ncols, k % ncols])
-        colours = np.where(o >= 0, "#d6604d", "#4393c3")
-        ax.bar(np.arange(len(o)), o, width=1.0 if len(o) > 20 else 0.8,
-               color=colours)
-        ax.axhline(0, color="0.5", linewidth=0.5)
-        ax.tick_params(labelsize=8)
-        if len(o) <= 10:
-            ax.set_xticks(range(len(o)))
-        ax.set_title(f"{n}\n({len(o)},)", fontsize=9)
-    return fig
+    c = o.shape[0]
+    cols = c if c <= 3 else int(np.ceil(np.sqrt(c)))
+    v = symmetric_limit(o)
+    kw = dict(cmap=signed_cmap, vmin=-v, vmax=v)
+    title = f"{name}\n{o.shape}"
+    if grey:
+        kw = dict(cmap="gray")
+    elif c > 1 and o.shape[1] * o.shape[2] <= 64:
+        # many tiny maps (16 of 5x5): on one scale most are pale specks;
+        # scaled each to its own largest |value| they show their pattern
+        # (the colour bar then reads -1..1)
+        peaks = np.array([symmetric_limit(m) for m in o])
+        o = o / peaks[:, None, None]
+        kw = dict(cmap=signed_cmap, vmin=-1.0, vmax=1.0)
+        title += "\neach channel on its own scale"
+    im = ax.imshow(np.ma.masked_invalid(mosaic(o, ncols=cols)),
+                   interpolation="nearest", **kw)
+    _bare(ax)
+    ax.set_title(title, fontsize=9)
+    bar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+    bar.ax.tick_params(labelsize=8)
+
+
+def _vector_panel(ax, o, name):
+    """One (D,) output as bars, positive red, negative blue."""
+    colours = np.where(o >= 0, "#d6604d", "#4393c3")
+    ax.bar(np.arange(len(o)), o, width=1.0 if len(o) > 20 else 0.8,
+           color=colours)
+    ax.axhline(0, color="0.5", linewidth=0.5)
+    ax.tick_params(labelsize=8)
+    if len(o) <= 10:
+        ax.set_xticks(range(len(o)))
+    ax.set_title(f"{name}\n({len(o)},)", fontsize=9)
 
 
 def show_digits_with_probabilities(images, probs, labels=None, fig=None,
@@ -282,10 +290,6 @@ def show_digits_with_probabilities(images, probs, labels=None, fig=None,
     Returns
     -------
     fig : matplotlib Figure
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[1] == 1:

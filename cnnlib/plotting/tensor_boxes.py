@@ -32,7 +32,7 @@ def draw_box(ax, x, y, width, height, depth, color="#9ecae1", label=None,
 
     Notes
     -----
-    Used by `show_tensor`. Taught in notebooks/01_local_connectivity.ipynb.
+    Used by `show_tensor`.
     """
     from matplotlib.patches import Polygon
 
@@ -81,7 +81,7 @@ def show_tensor(shape, ax=None, names=None, title=None, color="#9ecae1",
     -----
     Depth (drawn up-right) is the channel axis C; height and width are the
     spatial axes. Box sides grow with the square root of the size, so 3 and
-    224 both stay drawable. Taught in notebooks/01_local_connectivity.ipynb.
+    224 both stay drawable.
     """
     ax = _axes(ax, figsize=(5, 2))
     shape = tuple(int(s) for s in shape)

@@ -47,10 +47,6 @@ def show_values(values, ax=None, title=None, fmt=None, signed=None,
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     from matplotlib.patches import Rectangle
 
@@ -108,10 +104,6 @@ def cell_lines(ax, h, w, color="0.75", linewidth=0.5):
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     ax.vlines(np.arange(0.5, w - 1, 1), -0.5, h - 0.5, colors=color,
               linewidth=linewidth)
@@ -122,7 +114,7 @@ def cell_lines(ax, h, w, color="0.75", linewidth=0.5):
     return ax
 
 
-def axis_numbers(ax, h, w, start=0, color="0.3", fontsize=7):
+def axis_numbers(ax, h, w, start=0, color="0.3", fontsize=8):
     """Label the rows and columns of an ``h x w`` grid start, start+1, ...
 
     Written beside the grid like tick labels, but as one artist each (see
@@ -131,10 +123,6 @@ def axis_numbers(ax, h, w, start=0, color="0.3", fontsize=7):
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     common = dict(color=color, fontsize=fontsize, clip=False, in_layout=True)
     draw_cell_text(ax, np.full(h, -0.5), np.arange(h),
@@ -156,10 +144,6 @@ def show_kernel(w, ax=None, title=None, fmt=None, fontsize=9):
     Returns
     -------
     ax : matplotlib Axes
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     return show_values(w, ax=ax, title=title, fmt=fmt, signed=True,
                        fontsize=fontsize)

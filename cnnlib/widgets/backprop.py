@@ -13,13 +13,14 @@ from matplotlib.figure import Figure
 
 from ..conv import conv2d_backward, conv2d_forward
 from ..plotting import show_values
+from ..plotting.cell_text import draw_cell_text, draw_title
 from ..pool import (
     avgpool2d_backward,
     avgpool2d_forward,
     maxpool2d_backward,
     maxpool2d_forward,
 )
-from .base import explorer
+from .base import DPI, explorer
 
 __all__ = ["LAYERS", "default_kernel", "route_gradient",
            "render_backprop_route", "explore_backprop_route"]
@@ -29,10 +30,6 @@ LAYERS = ("max pool", "avg pool", "conv")
 
 def default_kernel(size):
     """A fixed small integer kernel, shape (size, size), float64.
-
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
     """
     rng = np.random.default_rng(size)
     return rng.integers(-2, 3, size=(size, size)).astype(np.float64)
@@ -61,10 +58,6 @@ def route_gradient(x, layer="max pool", row=0, col=0, size=2, stride=2,
     -------
     dict with ``out`` (H_out, W_out), ``dout`` (H_out, W_out), ``dx`` (H, W),
     and for a conv ``w`` and ``dw`` (size, size), else None.
-
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
     """
     func = "route_gradient"
     x = np.asarray(x, dtype=np.float64)
@@ -116,12 +109,18 @@ def _fmt(a):
     return "{:.0f}" if np.all(a == np.round(a)) else "{:.2f}"
 
 
-def _numbers(ax, a, cells):
+def _numbers(ax, a, cells, fontsize):
     """Write the values of ``a`` in the given (row, col) cells only."""
+    if not cells:
+        return
     fmt = _fmt(a)
-    for i, j in cells:
-        ax.text(j, i, fmt.format(a[i, j] + 0.0), ha="center", va="center",
-                fontsize=7, color="C1", weight="bold")
+    rows, cols = np.array(cells).T
+    # show_values draws unsigned values in Greys from min(0, lo) to hi:
+    # white text on the dark half, black on the light half
+    lo, hi = min(float(np.nanmin(a)), 0.0), float(np.nanmax(a))
+    dark = (a[rows, cols] - lo) / ((hi - lo) or 1.0) > 0.5
+    draw_cell_text(ax, cols, rows, [fmt.format(a[i, j] + 0.0) for i, j in cells],
+                   color=np.where(dark, "white", "black"), fontsize=fontsize)
 
 
 def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
@@ -138,85 +137,109 @@ def render_backprop_route(x, layer="max pool", row=0, col=0, size=2,
         Input x with the chosen cell's window outlined, for a conv the
         kernel w, the output with the chosen cell outlined, dx (the gradient
         each input receives; for a conv a copy of the kernel), and for a conv
-        dW (the input window).
-
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
+        dW (the input window). Panel widths follow their grid sizes.
     """
     r = route_gradient(x, layer, row, col, size, stride, kernel, all_outputs)
     x = np.asarray(x, dtype=np.float64)
     conv = layer == "conv"
-    n = 5 if conv else 3
-    fig = Figure(figsize=(2.3 * n, 2.7), dpi=80)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.8,
-                        wspace=0.08)
-    axes = list(fig.subplots(1, n))
-    if conv:
-        # The kernel gets its own panel after the input; the rest shift.
-        show_values(r["w"], ax=axes[1], fontsize=8, fmt=_fmt(r["w"]),
-                    signed=bool((r["w"] < 0).any()), title="kernel w")
-        del axes[1]
-    # Four-character numbers ("0.11") overlap in cells of grids wider than
-    # six at 8 pt; 6 pt fits them.
-    small = 6 if max(x.shape) > 6 else 8
-    one = [] if all_outputs else [(row, col, 1, 1, "C1")]
-    win = [] if all_outputs else [(*_window((row, col), size, stride), "C1")]
-    # Every number is a text artist, the slow part of a redraw: on maps
-    # bigger than 6x6 write only the numbers that matter (the chosen window
-    # and the cells that receive gradient).
+    names = ["x", "w", "out", "dx", "dw"] if conv else ["x", "out", "dx"]
+    widths = {"x": x.shape[1], "w": size, "out": r["out"].shape[1],
+              "dx": x.shape[1], "dw": size}
+    fig = Figure(figsize=(6.0, 2.8), dpi=DPI)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.78,
+                        wspace=0.12)
+    axes = dict(zip(names, fig.subplots(1, len(names), gridspec_kw={
+        "width_ratios": [max(widths[n], 3.2) for n in names]})))
+    # numbers must stay >= 7.5 pt (10 px); on maps bigger than 6x6 only the
+    # numbers that matter are written (each number costs drawing time)
     every = x.size <= 36 or all_outputs
-    show_values(x, ax=axes[0], title="input x", boxes=win,
-                fontsize=small if every else None, fmt=_fmt(x))
+    one = [] if all_outputs else [(row, col, 1, 1, "#d95f02")]
+    win = [] if all_outputs else [(*_window((row, col), size, stride),
+                                   "#d95f02")]
+    if conv:
+        show_values(r["w"], ax=axes["w"], fontsize=8, fmt=_fmt(r["w"]),
+                    signed=bool((r["w"] < 0).any()))
+        show_values(r["dw"], ax=axes["dw"], fontsize=8, fmt=_fmt(r["dw"]))
+        draw_title(axes["w"], "kernel w", fontsize=8.5)
+        draw_title(axes["dw"], "dW" if all_outputs else "dW =\nx window",
+                   fontsize=8.5)
+    show_values(x, ax=axes["x"], boxes=win, fontsize=7.5 if every else None,
+                fmt=_fmt(x))
     if not every:
         i0, j0, h, w = _window((row, col), size, stride)
-        cells = [(i, j) for i in range(i0, i0 + h) for j in range(j0, j0 + w)]
-        _numbers(axes[0], x, cells)
+        _numbers(axes["x"], x, [(i, j) for i in range(i0, i0 + h)
+                                for j in range(j0, j0 + w)], 7.5)
     few = r["out"].size <= 16 or every
-    if not all_outputs:
-        title = f"output, dout = 1 at cell ({row}, {col})"
-    elif np.all(r["out"] == r["out"].flat[0]):
-        v = _fmt(r["out"]).format(r["out"].flat[0])
-        title = f"output (all {v}); dout = 1 everywhere"
-    else:
-        title = "output; dout = 1 everywhere"
-    show_values(r["out"], ax=axes[1], boxes=one, fmt=_fmt(r["out"]),
-                fontsize=small if few else None, title=title)
+    title = _output_title(r["out"], row, col, all_outputs)
+    show_values(r["out"], ax=axes["out"], boxes=one, fmt=_fmt(r["out"]),
+                fontsize=7.5 if few else None)
     if not few:
-        _numbers(axes[1], r["out"], [(row, col)])
+        _numbers(axes["out"], r["out"], [(row, col)], 7.5)
     dx = r["dx"] if every else np.where(r["dx"] != 0, r["dx"], np.nan)
-    show_values(dx, ax=axes[2], boxes=win, fontsize=small, fmt=_fmt(r["dx"]),
-                signed=bool((r["dx"] < 0).any()),
-                title="dx" if every else "dx (blank: 0)")
-    if conv:
-        show_values(r["dw"], ax=axes[3], fontsize=8, fmt=_fmt(r["dw"]),
-                    title="dW" if all_outputs else "dW = the input window")
+    show_values(dx, ax=axes["dx"], boxes=win, fontsize=7.5, fmt=_fmt(r["dx"]),
+                signed=bool((r["dx"] < 0).any()))
+    for name, text in (("x", "input x"), ("out", title),
+                       ("dx", "dx" if every else "dx (blank: 0)")):
+        draw_title(axes[name], text, fontsize=8.5)
     got = int(np.count_nonzero(r["dx"]))
     fig.suptitle(f"{layer} {size}x{size}, stride {stride}: {got} input "
                  f"cell(s) get a nonzero gradient", fontsize=10)
     return fig
 
 
+def _output_title(out, row, col, all_outputs):
+    """Title of the output panel: where dout = 1 goes."""
+    if not all_outputs:
+        return f"output;\ndout = 1 at ({row}, {col})"
+    if np.all(out == out.flat[0]):
+        v = _fmt(out).format(out.flat[0])
+        return f"output (all {v});\ndout = 1 everywhere"
+    return "output;\ndout = 1 everywhere"
+
+
+def _out_size(n, size, stride):
+    """Output length of a valid window (conv or pool, no padding)."""
+    return (n - size) // stride + 1 if size <= n else 0
+
+
 def explore_backprop_route(x):
     """Live `render_backprop_route`: layer, window, stride, output cell.
 
-    Notes
-    -----
-    Taught in notebooks/06_backpropagation.ipynb.
+    The out row / out col sliders always span exactly the current output.
     """
     import ipywidgets as w
 
+    h, wd = np.asarray(x).shape
+    layer = w.ToggleButtons(options=list(LAYERS), value="max pool",
+                            description="layer",
+                            tooltip="layer: which layer's backward pass",
+                            style={"button_width": "auto"},
+                            layout=w.Layout(width="auto"))
+    size = w.IntSlider(value=2, min=1, max=min(4, h, wd), description="window",
+                       tooltip="window: pool window or kernel size")
+    stride = w.IntSlider(value=2, min=1, max=3, description="stride",
+                         tooltip="stride: step between windows")
+    row = w.IntSlider(value=0, min=0, max=_out_size(h, 2, 2) - 1,
+                      description="out row",
+                      tooltip="out row: row of the output cell given dout = 1")
+    col = w.IntSlider(value=0, min=0, max=_out_size(wd, 2, 2) - 1,
+                      description="out col",
+                      tooltip="out col: column of the output cell given "
+                              "dout = 1")
+
+    def follow(_change):
+        row.max = _out_size(h, size.value, stride.value) - 1
+        col.max = _out_size(wd, size.value, stride.value) - 1
+
+    size.observe(follow, names="value")
+    stride.observe(follow, names="value")
     return explorer(
         lambda **v: render_backprop_route(x, **v),
-        {"layer": w.ToggleButtons(options=list(LAYERS), value="max pool",
-                                  style={"button_width": "92px"},
-                                  # never squeezed by the sliders beside it
-                                  layout=w.Layout(flex="0 0 auto")),
-         "size": w.IntSlider(value=2, min=1, max=4, description="window"),
-         "stride": w.IntSlider(value=2, min=1, max=3, description="stride"),
-         "row": w.IntSlider(value=0, min=0, max=7, description="out row"),
-         "col": w.IntSlider(value=0, min=0, max=7, description="out col"),
+        {"layer": layer, "size": size, "stride": stride, "row": row,
+         "col": col,
          "all_outputs": w.Checkbox(value=False,
-                                   description="dout = 1 everywhere")},
+                                   description="dout = 1 everywhere",
+                                   tooltip="put dout = 1 on every output "
+                                           "cell")},
         title="Where does the gradient go?", columns=3,
     )

@@ -39,10 +39,6 @@ def place_image(ax, img, left, top, scale=1.0, vmax=None, cmap=SIGNED_CMAP):
     Returns
     -------
     image : matplotlib AxesImage
-
-    Notes
-    -----
-    Taught in notebooks/03_channels_and_feature_maps.ipynb.
     """
     h, w = img.shape
     v = symmetric_limit(img) if vmax is None else vmax
@@ -53,7 +49,7 @@ def place_image(ax, img, left, top, scale=1.0, vmax=None, cmap=SIGNED_CMAP):
                              top + h * scale, top))
 
 
-def place_values(ax, kernels, left, top, scale, fmt="{:.2g}", fontsize=7):
+def place_values(ax, kernels, left, top, scale, fmt="{:.2g}", fontsize=8):
     """Small kernels side by side, enlarged, with their numbers and borders.
 
     Parameters
@@ -69,10 +65,6 @@ def place_values(ax, kernels, left, top, scale, fmt="{:.2g}", fontsize=7):
     Returns
     -------
     image : matplotlib AxesImage
-
-    Notes
-    -----
-    Taught in notebooks/03_channels_and_feature_maps.ipynb.
     """
     tiles = mosaic(kernels, ncols=len(kernels), pad=1)
     im = place_image(ax, tiles, left, top, scale)
@@ -102,10 +94,6 @@ def colour_bar(ax, left, top, length, v, width=1.5, fontsize=8):
     Returns
     -------
     image : matplotlib AxesImage
-
-    Notes
-    -----
-    Taught in notebooks/03_channels_and_feature_maps.ipynb.
     """
     ramp = np.linspace(v, -v, 64)[:, None]
     im = ax.imshow(ramp, cmap=SIGNED_CMAP, vmin=-v, vmax=v, aspect="auto",

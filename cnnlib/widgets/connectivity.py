@@ -12,11 +12,10 @@ from matplotlib.patches import Rectangle
 from ..local import layer_cost
 from ..plotting import SIGNED_CMAP
 from ..plotting.cell_text import draw_cell_text, draw_title
-from .base import explorer
+from .base import DPI, explorer
 
 __all__ = ["KINDS", "unit_weights", "render_connectivity", "explore_connectivity"]
 
-DPI = 80
 KINDS = ("dense", "local", "conv")
 _TITLES = {"dense": "fully connected", "local": "locally connected",
            "conv": "convolutional"}
@@ -44,10 +43,6 @@ def unit_weights(kind, row, col, size, kernel):
     weights : ndarray, shape (size, size)
         The weight on each input pixel; NaN where the unit has no
         connection.
-
-    Notes
-    -----
-    Taught in notebooks/01_local_connectivity.ipynb.
     """
     if kind not in KINDS:
         raise ValueError(
@@ -93,10 +88,6 @@ def render_connectivity(row=1, col=1, kernel=3, size=6):
         Titles give the whole layer's parameter and multiply-add counts
         (one filter, biases included). Moving the unit changes the dense
         and local weights; the conv weights move along unchanged.
-
-    Notes
-    -----
-    Taught in notebooks/01_local_connectivity.ipynb.
     """
     if not 1 <= kernel <= size:
         raise ValueError(
@@ -106,7 +97,7 @@ def render_connectivity(row=1, col=1, kernel=3, size=6):
     row, col = min(max(int(row), 0), n_out - 1), min(max(int(col), 0), n_out - 1)
     # one axes per kind, input grid above output grid in the same data
     # units: half the axes of a grid of panels, and axes are slow to make
-    fig = Figure(figsize=(9, 5.4), dpi=DPI)
+    fig = Figure(figsize=(6.0, 4.4), dpi=DPI)
     axes = fig.subplots(1, 3)
     gap = 2.2  # rows between the grids, room for the output label
     top = size + gap - 0.5  # y of the output grid's upper edge
@@ -131,7 +122,7 @@ def render_connectivity(row=1, col=1, kernel=3, size=6):
         cost = layer_cost(kind, (size, size), 1, kernel)
         share = "shared weights" if kind == "conv" else "own weights"
         # text as outlines (cell_text): Text artists were half the time
-        draw_title(ax, f"{_TITLES[kind]}\nunit sees {seen} pixels, {share}\n"
+        draw_title(ax, f"{_TITLES[kind]}\nsees {seen} pixels, {share}\n"
                        f"{cost.params:,} params, {cost.macs:,} mult-adds")
         draw_cell_text(ax, [(size - 1) / 2], [top - 0.3],
                        [f"output unit ({row}, {col}) of {n_out}x{n_out}"],
@@ -157,20 +148,24 @@ def _grid(ax, h, w, x0, y0):
 
 def explore_connectivity(size=6):
     """Live `render_connectivity`: output unit (row, col) and kernel size.
-
-    Notes
-    -----
-    Taught in notebooks/01_local_connectivity.ipynb.
     """
     import ipywidgets as wd
 
+    n_out = size - 3 + 1
+    row = wd.IntSlider(value=1, min=0, max=n_out - 1, description="unit row",
+                       tooltip="unit row: output row of the unit shown")
+    col = wd.IntSlider(value=1, min=0, max=n_out - 1, description="unit col",
+                       tooltip="unit col: output column of the unit shown")
+    kernel = wd.IntSlider(value=3, min=1, max=size, description="kernel",
+                          tooltip="kernel: height = width of the kernel")
+
+    def follow_kernel(change):
+        # the output grid is (size - kernel + 1) square: no dead values
+        for s in (row, col):
+            s.max = size - change["new"]
+
+    kernel.observe(follow_kernel, names="value")
     return explorer(
         lambda **v: render_connectivity(size=size, **v),
-        {"row": wd.IntSlider(value=1, min=0, max=size - 1,
-                             description="unit row"),
-         "col": wd.IntSlider(value=1, min=0, max=size - 1,
-                             description="unit col"),
-         "kernel": wd.IntSlider(value=3, min=1, max=size,
-                                description="kernel")},
-        title="What does one output unit see? (row/col are clipped to the "
-              "output grid)")
+        {"row": row, "col": col, "kernel": kernel},
+        title="What does one output unit see?")

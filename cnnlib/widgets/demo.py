@@ -1,9 +1,12 @@
-"""A tiny explorer that proves widgets work (notebooks/00_setup_check)."""
+"""A tiny explorer that proves widgets work.
+
+Taught in notebooks/00_setup_check.ipynb.
+"""
 
 import numpy as np
 from matplotlib.figure import Figure
 
-from .base import explorer
+from .base import DPI, explorer
 
 __all__ = ["render_wave", "explore_wave"]
 
@@ -29,13 +32,15 @@ def render_wave(frequency=1, kernel_size=1):
     t = np.linspace(0, 1, 200)
     wave = np.sin(2 * np.pi * frequency * t)
     smooth = np.convolve(wave, np.ones(kernel_size) / kernel_size, mode="same")
-    fig = Figure(figsize=(6, 2.2), dpi=80)
+    fig = Figure(figsize=(6, 2.4), dpi=DPI)
     ax = fig.subplots()
-    ax.plot(t, wave, color="0.6", label="signal")
-    ax.plot(t, smooth, color="C0", label=f"moving average of {kernel_size}")
+    ax.plot(t, wave, color="0.6", ls="--", label="signal (dashed)")
+    ax.plot(t, smooth, color="C0", lw=2,
+            label=f"moving average of {kernel_size} (solid)")
     ax.set(xlabel="time", ylabel="value", ylim=(-1.2, 1.2),
            title=f"frequency {frequency}")
     ax.legend(loc="upper right", fontsize=8)
+    ax.tick_params(labelsize=8)
     fig.tight_layout()
     return fig
 
@@ -45,7 +50,10 @@ def explore_wave():
     import ipywidgets as w
 
     return explorer(render_wave, {
-        "frequency": w.IntSlider(value=1, min=1, max=10, description="frequency"),
+        "frequency": w.IntSlider(value=1, min=1, max=10, description="frequency",
+                                 tooltip="frequency: cycles of the wave"),
         "kernel_size": w.IntSlider(value=1, min=1, max=31, step=2,
-                                   description="kernel"),
+                                   description="kernel",
+                                   tooltip="kernel: width of the moving "
+                                           "average"),
     })

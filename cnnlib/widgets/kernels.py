@@ -1,9 +1,11 @@
-"""Kernel editor: preset or typed kernels applied to a digit and a photograph.
+"""Kernel editor: named or typed kernels applied to a digit and a photograph.
 
-- `PRESETS`: named 3x3 kernels (identity, edges, Sobel, sharpen, blurs).
 - `parse_kernel` / `format_kernel`: kernels typed as text and back.
 - `render_kernel_editor` / `explore_kernel_editor`: a kernel, an MNIST digit
   and a photograph with their responses.
+
+The named kernels are `cnnlib.kernels.KERNELS` (one vocabulary for the whole
+course).
 
 Taught in notebooks/02_convolution.ipynb.
 """
@@ -15,40 +17,25 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..conv import correlate2d
+from ..kernels import KERNEL_TEXT, KERNELS
 from ..plotting import show_image, show_signed, show_values
-from .base import explorer
+from .base import DPI, explorer
 
 __all__ = [
-    "PRESETS",
     "parse_kernel",
     "format_kernel",
+    "kernel_name",
     "sample_digit",
     "sample_photo",
     "render_kernel_editor",
     "explore_kernel_editor",
 ]
 
-DPI = 80
+CUSTOM = "custom"
 
-# Edge kernels follow cnnlib's notebooks: "vertical edge" is positive where
-# the image is bright on the left and dark on the right (the right edge of a
-# bright stroke); Sobel x/y are the textbook derivative estimates.
-PRESETS = {
-    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float),
-    "vertical edge": np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], dtype=float),
-    "horizontal edge": np.array([[1, 1, 1], [0, 0, 0], [-1, -1, -1]],
-                                dtype=float),
-    "Sobel x": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float),
-    "Sobel y": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=float),
-    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
-    "box blur": np.full((3, 3), 1 / 9),
-    "Gaussian blur": np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16,
-}
-_PRESET_TEXT = {
-    "box blur": "1/9 1/9 1/9\n1/9 1/9 1/9\n1/9 1/9 1/9",
-    "Gaussian blur": "1/16 2/16 1/16\n2/16 4/16 2/16\n1/16 2/16 1/16",
-}
-
+# Temporary alias for notebooks not yet switched to cnnlib.kernels.KERNELS
+# (remove once notebooks 02 and 03 import from cnnlib.kernels).
+PRESETS = KERNELS
 
 
 # ------------------------------------------------------------ kernel text
@@ -91,10 +78,6 @@ def parse_kernel(text):
     ------
     ValueError
         A token that is not a number, or a count that is not a square.
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     if not isinstance(text, str):
         raise TypeError(
@@ -109,18 +92,30 @@ def parse_kernel(text):
     return np.array(values, dtype=np.float64).reshape(k, k)
 
 
-def format_kernel(kernel):
+def format_kernel(kernel, sep="\n"):
     """Text for a kernel, one row per line, that `parse_kernel` reads back.
 
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
+    Parameters
+    ----------
+    kernel : ndarray, shape (K, K)
+    sep : str
+        Between rows ("; " gives one line, as the kernel editor's box).
     """
-    for name, text in _PRESET_TEXT.items():
-        if kernel.shape == PRESETS[name].shape and np.allclose(
-                kernel, PRESETS[name]):
-            return text
-    return "\n".join(" ".join(f"{v:g}" for v in row) for row in kernel)
+    name = kernel_name(kernel)
+    if name is not None:
+        text = KERNEL_TEXT[name]  # keeps fractions such as 1/9
+    else:
+        text = "\n".join(" ".join(f"{v:g}" for v in row) for row in kernel)
+    return text.replace("\n", sep)
+
+
+def kernel_name(kernel):
+    """The name of ``kernel`` in `cnnlib.kernels.KERNELS`, or None."""
+    kernel = np.asarray(kernel, dtype=np.float64)
+    for name, k in KERNELS.items():
+        if kernel.shape == k.shape and np.allclose(kernel, k):
+            return name
+    return None
 
 
 # ------------------------------------------------------------ kernel editor
@@ -131,10 +126,6 @@ def sample_digit(index=0, label=4):
     """The ``index``-th test digit with this label, float64 (28, 28) in [0, 1].
 
     Loaded on first use (not at import) from the shipped MNIST subset.
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     from ..data import load_mnist
 
@@ -147,10 +138,6 @@ def sample_digit(index=0, label=4):
 @lru_cache(maxsize=4)
 def sample_photo(factor=3):
     """The grayscale photo, downscaled ``factor`` times (fast to redraw).
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     from ..data import load_sample_image
 
@@ -166,9 +153,10 @@ def render_kernel_editor(preset="vertical edge", values="", positive_only=False,
     Parameters
     ----------
     preset : str
-        A key of `PRESETS`; used when ``values`` is empty.
+        A key of `cnnlib.kernels.KERNELS`; used when ``values`` is empty.
     values : str
         Kernel typed as numbers (see `parse_kernel`); overrides ``preset``.
+        Titled by its name if it equals a named kernel, else "custom".
     positive_only : bool
         Show only the positive part of the responses (what a ReLU keeps):
         an edge detector then sees only one side of each stroke.
@@ -186,76 +174,118 @@ def render_kernel_editor(preset="vertical edge", values="", positive_only=False,
     ValueError
         Unreadable ``values`` or unknown ``preset`` (the explorer shows the
         message instead of a traceback).
-
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
     """
     if values.strip():
         k = parse_kernel(values)
-        same = (preset in PRESETS and k.shape == PRESETS[preset].shape
-                and np.allclose(k, PRESETS[preset]))
-        name = preset if same else "your kernel"
-    elif preset in PRESETS:
-        k, name = PRESETS[preset], preset
+        name = kernel_name(k) or CUSTOM
+    elif preset in KERNELS:
+        k, name = KERNELS[preset], preset
     else:
         raise ValueError(f"render_kernel_editor: preset must be one of "
-                         f"{list(PRESETS)}, got {preset!r}")
+                         f"{list(KERNELS)}, got {preset!r}")
     digit = sample_digit() if digit is None else digit
     photo = sample_photo() if photo is None else photo
-    fig = Figure(figsize=(7.6, 5.2), dpi=DPI)
-    gs = fig.add_gridspec(2, 3, width_ratios=[0.9, 1, 1.2])
+    fig = Figure(figsize=(6.0, 4.3), dpi=DPI)
+    gs = fig.add_gridspec(2, 3, width_ratios=[0.9, 1, 1.25])
     show_values(k, ax=fig.add_subplot(gs[:, 0]), title=f"kernel: {name}",
-                signed=True, fontsize=9 if k.shape[0] <= 5 else 6,
+                signed=True, fontsize=9 if k.shape[0] <= 5 else 7.5,
                 fmt="{:.2g}")
     for row, (img, what) in enumerate(((digit, "digit"), (photo, "photo"))):
-        resp = correlate2d(img, k)
-        if positive_only:
-            resp = np.maximum(resp, 0.0)
-        h, w = img.shape
-        show_image(img, ax=fig.add_subplot(gs[row, 1]),
-                   title=f"{what} {h}x{w}")
-        # a few extreme pixels would wash out the photo: limit at the
-        # 99.5th percentile of |response| (the colour bar says so)
-        vmax = max(float(np.percentile(np.abs(resp), 99.5)), 1e-12)
-        ax = fig.add_subplot(gs[row, 2])
-        title = f"response {resp.shape[0]}x{resp.shape[1]}"
-        if positive_only:  # nothing below 0 is left: black to white, as
-            # the feature maps of ReLU outputs are drawn elsewhere
-            show_image(resp, ax=ax, title=title + " (positive part)",
-                       vmin=0.0, vmax=vmax, colorbar=True)
-        else:
-            show_signed(resp, ax=ax, vmax=vmax, title=title)
-    fig.subplots_adjust(left=0.01, right=0.93, top=0.94, bottom=0.03,
-                        wspace=0.08, hspace=0.18)
+        _response_row(fig, gs, row, img, what, k, positive_only)
+    fig.subplots_adjust(left=0.01, right=0.91, top=0.93, bottom=0.03,
+                        wspace=0.12, hspace=0.22)
     return fig
 
 
-def explore_kernel_editor(digit=None, photo=None):
-    """Live `render_kernel_editor`: pick a preset, then edit its numbers.
+def _response_row(fig, gs, row, img, what, k, positive_only):
+    """One image and its response to ``k`` in row ``row`` of ``gs``."""
+    resp = correlate2d(img, k)
+    if positive_only:
+        resp = np.maximum(resp, 0.0)
+    h, w = img.shape
+    show_image(img, ax=fig.add_subplot(gs[row, 1]), title=f"{what} {h}x{w}")
+    # a few extreme pixels would wash out the photo: limit at the
+    # 99.5th percentile of |response| (the colour bar says so)
+    vmax = max(float(np.percentile(np.abs(resp), 99.5)), 1e-12)
+    ax = fig.add_subplot(gs[row, 2])
+    title = f"response {resp.shape[0]}x{resp.shape[1]}"
+    if positive_only:  # nothing below 0 is left: black to white, as
+        # the feature maps of ReLU outputs are drawn elsewhere
+        show_image(resp, ax=ax, title=title + " (> 0 only)",
+                   vmin=0.0, vmax=vmax, colorbar=True)
+    else:
+        show_signed(resp, ax=ax, vmax=vmax, title=title)
 
-    Notes
-    -----
-    Taught in notebooks/02_convolution.ipynb.
+
+def explore_kernel_editor(digit=None, photo=None):
+    """Live `render_kernel_editor`: pick a named kernel, or type one.
+
+    Typing switches the name box to "custom"; Enter or the Apply button
+    draws the typed kernel (a half-typed one is never drawn).
     """
     import ipywidgets as wd
 
+    from .base import control_layout
+
     first = "vertical edge"
-    preset = wd.Dropdown(options=list(PRESETS), value=first,
-                         description="preset")
-    # apply typed numbers when the box loses focus, not at every keystroke
-    # (half-typed numbers would only flash error messages)
-    values = wd.Textarea(value=format_kernel(PRESETS[first]),
-                         description="values", continuous_update=False,
-                         layout=wd.Layout(width="260px", height="80px"))
-    positive = wd.Checkbox(value=False, description="positive part only")
+    preset = wd.Dropdown(options=[*KERNELS, CUSTOM], value=first,
+                         layout=control_layout("250px"),
+                         style={"description_width": "initial"},
+                         description="kernel",
+                         tooltip="named kernel from cnnlib.kernels")
+    text = format_kernel(KERNELS[first], sep="; ")
+    values = wd.Text(value=text, description="values",
+                     continuous_update=True,
+                     tooltip="kernel values, rows separated by ';' "
+                             "(press Enter to apply)",
+                     layout=control_layout("360px"))
+    apply = wd.Button(description="Apply", tooltip="draw the typed kernel",
+                      layout=control_layout("80px"))
+    # what the figure shows: changes only on a preset, Enter or Apply
+    applied = wd.Text(value=text, layout=wd.Layout(display="none"))
+    positive = wd.Checkbox(value=False, description="positive part only",
+                           tooltip="keep only the positive part (a ReLU)")
+
+    _wire_editor(preset, values, apply, applied)
+    box = explorer(
+        lambda **v: render_kernel_editor(digit=digit, photo=photo, **v),
+        {"values": applied, "positive_only": positive},
+        title="Kernel editor: choose a named kernel or type 9 numbers "
+              "(rows separated by ';', 1/9 works), then press Enter or Apply")
+    # the visible controls: name, text box, Apply (the hidden `applied`
+    # box drives the figure)
+    wrap = wd.Layout(flex_flow="row wrap", align_items="center")
+    box.children = (box.children[0],
+                    wd.HBox([preset, values, apply, positive], layout=wrap),
+                    *box.children[2:])
+    return box
+
+
+def _wire_editor(preset, values, apply, applied):
+    """Connect the editor's controls: a named kernel fills the box; typing
+    shows its name (or "custom"); Enter or Apply copies the box into
+    ``applied``, the hidden value the figure follows."""
 
     def load_preset(change):
-        values.value = format_kernel(PRESETS[change["new"]])
+        if change["new"] != CUSTOM:
+            values.value = format_kernel(KERNELS[change["new"]], sep="; ")
+            applied.value = values.value
+
+    def typed(change):
+        try:
+            name = kernel_name(parse_kernel(change["new"])) or CUSTOM
+        except ValueError:
+            name = CUSTOM
+        if preset.value != name:
+            preset.unobserve(load_preset, names="value")
+            preset.value = name
+            preset.observe(load_preset, names="value")
+
+    def submit(_widget, content, _buffers):
+        if content.get("event") == "submit":
+            applied.value = values.value
 
     preset.observe(load_preset, names="value")
-    return explorer(
-        lambda **v: render_kernel_editor(digit=digit, photo=photo, **v),
-        {"preset": preset, "values": values, "positive_only": positive},
-        title="Kernel editor: choose a preset or type 9 numbers (spaces or "
-              "commas; 1/9 works), then click outside the box")
+    values.observe(typed, names="value")
+    values.on_msg(submit)  # Enter in the box
+    apply.on_click(lambda _: setattr(applied, "value", values.value))

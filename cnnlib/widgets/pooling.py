@@ -14,10 +14,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from ..conv import correlate2d
+from ..kernels import KERNELS, get_kernel
 from ..pool import avgpool2d_forward, maxpool2d_forward
 from ..shapes import conv_output_size, pool_output_size, receptive_field
-from .base import explorer
-from .nonlinearity import KERNELS, correlate_valid, get_kernel
+from .base import DPI, explorer
 
 __all__ = [
     "shift_image",
@@ -44,10 +45,6 @@ def shift_image(image, dx=0, dy=0):
     Returns
     -------
     ndarray, shape (H, W)
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     out = np.zeros_like(image)
     h, w = image.shape
@@ -61,10 +58,6 @@ def shift_image(image, dx=0, dy=0):
 
 def relative_change(a, b):
     """``||a - b|| / ||a||``: 0 means unchanged, about 1.4 means unrelated.
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     norm = float(np.linalg.norm(a))
     return float(np.linalg.norm(a - b)) / norm if norm else 0.0
@@ -84,10 +77,6 @@ def pool_map(fmap, size=2, stride=None, mode="max"):
     Returns
     -------
     ndarray, shape (H_out, W_out)
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     if mode == "none":
         return fmap
@@ -112,16 +101,13 @@ def pooling_shift_change(image, shift, size=2, stride=None, mode="max",
     size, stride, mode :
         As in `pool_map`.
     kernel : str or ndarray, shape (KH, KW)
+        A name from `cnnlib.kernels.KERNELS` or an array.
 
     Returns
     -------
     dict with ``fmap``, ``fmap_shifted`` (ReLU of the edge map, before
     pooling), ``pooled``, ``pooled_shifted`` and the relative changes
     ``raw_change`` and ``pooled_change`` (see `relative_change`).
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     x = np.asarray(image, dtype=np.float64)
     if x.ndim != 2:
@@ -129,9 +115,13 @@ def pooling_shift_change(image, shift, size=2, stride=None, mode="max",
             f"pooling_shift_change: image must be 2-D (H, W), got shape "
             f"{x.shape}"
         )
-    k = get_kernel(kernel, "pooling_shift_change")
-    f0 = np.maximum(correlate_valid(x, k), 0)
-    f1 = np.maximum(correlate_valid(shift_image(x, int(shift)), k), 0)
+    if isinstance(kernel, str):
+        k = get_kernel(kernel, "pooling_shift_change")
+    else:
+        k = np.asarray(kernel, dtype=np.float64)
+    f0 = np.maximum(correlate2d(x, k, mode="valid"), 0)
+    f1 = np.maximum(correlate2d(shift_image(x, int(shift)), k, mode="valid"),
+                    0)
     p0 = pool_map(f0, size, stride, mode)
     p1 = pool_map(f1, size, stride, mode)
     return {"fmap": f0, "fmap_shifted": f1, "pooled": p0,
@@ -155,7 +145,7 @@ def _windows(ax, cell, size, stride, n_cols, color="#ffb000"):
 
 def _show(ax, img, title, vmax):
     ax.imshow(img, cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=8.5)
     # Hidden axes (frame kept) are skipped when drawing: much faster than
     # empty tick lists, and a redraw is what a student waits for.
     ax.xaxis.set_visible(False)
@@ -183,55 +173,58 @@ def render_pooling(image, size=2, stride=2, mode="max", shift=1,
         Feature map and shifted feature map (the window of the strongest
         pooled unit outlined, its right neighbour dashed), both pooled maps;
         the title gives the measured relative changes.
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     r = pooling_shift_change(image, shift, size, stride, mode, kernel)
     f0, p0 = r["fmap"], r["pooled"]
-    fig = Figure(figsize=(9.6, 2.8), dpi=80)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.82,
-                        wspace=0.08)
+    fig = Figure(figsize=(6.0, 2.7), dpi=DPI)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.62,
+                        wspace=0.12)
     axes = fig.subplots(1, 4)
     vmax = float(max(f0.max(), r["fmap_shifted"].max())) or 1.0
     h, w = f0.shape
     cell = np.unravel_index(np.argmax(p0), p0.shape)
     _show(axes[0], f0, f"feature map {h}x{w}", vmax)
-    _show(axes[1], r["fmap_shifted"], f"input shifted {shift} px right",
+    _show(axes[1], r["fmap_shifted"], f"input {shift} px right",
           vmax)
     for ax in axes[:2]:
         _windows(ax, cell, size, stride, w)
     pv = float(max(p0.max(), r["pooled_shifted"].max())) or 1.0
     ph, pw = p0.shape
-    _show(axes[2], p0, f"{mode} pool {size}x{size}/{stride}: {ph}x{pw}", pv)
-    _show(axes[3], r["pooled_shifted"], "pooled, shifted input", pv)
+    _show(axes[2], p0, f"{mode} pool {size}x{size}/{stride}\n-> {ph}x{pw}",
+          pv)
+    _show(axes[3], r["pooled_shifted"], "pooled,\nshifted input", pv)
     for ax in axes[2:]:
         ax.add_patch(Rectangle((cell[1] - 0.5, cell[0] - 0.5), 1, 1,
                                fill=False, ec="#ffb000", lw=1.5))
     fig.suptitle(
         f"shift {shift} px: feature map changes {r['raw_change']:.0%}, "
-        f"pooled map changes {r['pooled_change']:.0%}", fontsize=10)
+        f"pooled map changes {r['pooled_change']:.0%}\n(window of the "
+        "strongest pooled unit solid,\nits right neighbour dashed)",
+        fontsize=9)
     return fig
 
 
 def explore_pooling(image):
     """Live `render_pooling`: window, stride, max/avg and the input shift.
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     import ipywidgets as w
 
     return explorer(
         lambda **v: render_pooling(image, **v),
-        {"size": w.IntSlider(value=2, min=1, max=5, description="window"),
-         "stride": w.IntSlider(value=2, min=1, max=5, description="stride"),
-         "mode": w.ToggleButtons(options=["max", "avg"], value="max"),
-         "shift": w.IntSlider(value=1, min=0, max=4, description="shift"),
+        {"size": w.IntSlider(value=2, min=1, max=5, description="window",
+                             tooltip="window: pooling window height = width"),
+         "stride": w.IntSlider(value=2, min=1, max=5, description="stride",
+                               tooltip="stride: step between windows"),
+         "mode": w.ToggleButtons(options=["max", "avg"], value="max",
+                                 description="pooling",
+                                 tooltip="pooling: max or average",
+                                 style={"button_width": "auto"},
+                                 layout={"width": "auto"}),
+         "shift": w.IntSlider(value=1, min=0, max=4, description="shift",
+                              tooltip="shift: pixels the input moves right"),
          "kernel": w.Dropdown(options=list(KERNELS), value="vertical edge",
-                              description="kernel")},
+                              description="kernel",
+                              tooltip="kernel that makes the feature map")},
         title="Pooling and small shifts", columns=3,
     )
 
@@ -251,10 +244,6 @@ def stack_geometry(layers, size=28):
     -------
     list of dict with keys ``kind, kernel, stride, out, rf, jump, start``
         One per (non-skipped) layer; ``out`` is the output height.
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     rows, spec, out = [], [], size
     for i, layer in enumerate(layers):
@@ -298,10 +287,6 @@ def render_receptive_field(image, layers):
     matplotlib.figure.Figure
         The image with the field of the centre unit (solid) and of its right
         neighbour (dashed, one jump away), and a table per layer.
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     x = np.asarray(image, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] != x.shape[1]:
@@ -309,11 +294,11 @@ def render_receptive_field(image, layers):
             f"render_receptive_field: image must be square 2-D (H, H), got "
             f"shape {x.shape}")
     rows = stack_geometry(layers, x.shape[0])
-    fig = Figure(figsize=(6.4, 3.2), dpi=80)
-    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.9,
+    fig = Figure(figsize=(6.0, 3.0), dpi=DPI)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.02, top=0.85,
                         wspace=0.05)
     ax, tab = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.1]})
-    ax.imshow(x, cmap="gray_r", interpolation="nearest")
+    ax.imshow(x, cmap="gray", interpolation="nearest")  # ink white
     # Hidden axes (frame kept) are skipped when drawing: much faster than
     # empty tick lists, and a redraw is what a student waits for.
     ax.xaxis.set_visible(False)
@@ -332,15 +317,16 @@ def render_receptive_field(image, layers):
         half = (last["rf"] - 1) / 2
         ax.add_patch(Rectangle((centre - half - 0.5, centre - half - 0.5),
                                last["rf"], last["rf"], fill=False,
-                               ec="C3", lw=2))
+                               ec="C3", lw=2.5))
         if last["out"] > 1:
             c2 = centre + last["jump"]
             ax.add_patch(Rectangle((c2 - half - 0.5, centre - half - 0.5),
                                    last["rf"], last["rf"], fill=False,
-                                   ec="C0", lw=1.5, ls="--"))
+                                   ec="#56b4e9", lw=1.8, ls="--"))
         ax.plot([centre], [centre], "o", color="C3", ms=4)
         ax.set_title(f"field of unit ({unit}, {unit}): {last['rf']}x"
-                     f"{last['rf']} px", fontsize=9)
+                     f"{last['rf']} px (solid);\nits right neighbour's "
+                     "(dashed)", fontsize=8.5)
     else:
         ax.set_title("no layers: each unit sees 1 pixel", fontsize=9)
     ax.set_xlim(-0.5 - 4, n - 0.5 + 4)
@@ -353,22 +339,29 @@ def render_receptive_field(image, layers):
 
 def explore_receptive_field(image):
     """Live `render_receptive_field`: up to four conv/pool layers.
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
     """
     import ipywidgets as w
 
     default = [("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("pool", 2, 2)]
     controls = {}
     for i, (kind, k, s) in enumerate(default, start=1):
-        controls[f"kind{i}"] = w.Dropdown(options=["conv", "pool", "none"],
-                                          value=kind, description=f"layer {i}")
-        controls[f"k{i}"] = w.IntSlider(value=k, min=1, max=7,
-                                        description="kernel")
-        controls[f"s{i}"] = w.IntSlider(value=s, min=1, max=3,
-                                        description="stride")
+        kind_box = w.Dropdown(options=["conv", "pool", "none"], value=kind,
+                              description=f"layer {i}",
+                              tooltip=f"layer {i}: conv, pool or none",
+                              layout={"width": "170px"})
+        sliders = (w.IntSlider(value=k, min=1, max=7, description="kernel",
+                               tooltip=f"kernel: window size of layer {i}"),
+                   w.IntSlider(value=s, min=1, max=3, description="stride",
+                               tooltip=f"stride: step of layer {i}"))
+
+        def follow_kind(change, sliders=sliders):
+            # a layer set to "none" has no kernel or stride to change
+            for slider in sliders:
+                slider.disabled = change["new"] == "none"
+
+        kind_box.observe(follow_kind, names="value")
+        controls[f"kind{i}"] = kind_box
+        controls[f"k{i}"], controls[f"s{i}"] = sliders
 
     def render(**v):
         layers = [(v[f"kind{i}"], v[f"k{i}"], v[f"s{i}"]) for i in range(1, 5)]

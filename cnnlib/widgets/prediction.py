@@ -14,7 +14,7 @@ import numpy as np
 
 from ..plotting import show_probabilities
 from ..shapes import check_array
-from .base import explorer
+from .base import DPI, explorer
 
 __all__ = [
     "STROKES",
@@ -81,10 +81,6 @@ def edit_digit(image, shift_x=0.0, shift_y=0.0, angle=0.0, thickness=0,
     Returns
     -------
     edited : ndarray, same shape and dtype as ``image``
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     func = "edit_digit"
     image = check_array(image, "image", func)
@@ -212,7 +208,7 @@ def class_probabilities(model, x):
 
 def render_digit_prediction(model, images, labels=None, index=0, shift_x=0.0,
                             shift_y=0.0, angle=0.0, thickness=0, stroke="none",
-                            erase="none", noise=0.0, figsize=(9.0, 2.8)):
+                            erase="none", noise=0.0, figsize=(6.0, 2.4)):
     """Figure: the chosen digit, the edited digit and the model's probabilities.
 
     Parameters
@@ -234,10 +230,6 @@ def render_digit_prediction(model, images, labels=None, index=0, shift_x=0.0,
     -------
     matplotlib.figure.Figure
         ``fig.probabilities`` holds the (K,) probabilities shown.
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     from matplotlib.figure import Figure
 
@@ -257,7 +249,7 @@ def render_digit_prediction(model, images, labels=None, index=0, shift_x=0.0,
     # "right" and "wrong" only make sense for the unedited digit.
     unedited = np.array_equal(edited, original)
 
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = Figure(figsize=figsize, layout="constrained", dpi=DPI)
     grid = fig.add_gridspec(1, 3, width_ratios=[1, 1, 2.2])
     lo, hi = float(original.min()), float(original.max())
     for k, (img, name) in enumerate([(original, "original"), (edited, "edited")]):
@@ -298,21 +290,30 @@ def explore_digit_prediction(model, images, labels=None):
     # "initial" sizes each label to its text, so none is cut off.
     style = {"description_width": "initial"}
 
-    def slider(cls, desc, lo, hi, step, value=0):
+    def slider(cls, desc, lo, hi, step, what, value=0):
         return cls(value=value, min=lo, max=hi, step=step, description=desc,
-                   continuous_update=False, style=style)
+                   continuous_update=False, style=style,
+                   tooltip=f"{desc}: {what}")
 
     controls = {
-        "index": slider(w.IntSlider, "digit #", 0, images.shape[0] - 1, 1),
-        "shift_x": slider(w.IntSlider, "move \u2192", -6, 6, 1),
-        "shift_y": slider(w.IntSlider, "move \u2193", -6, 6, 1),
-        "angle": slider(w.IntSlider, "turn \u00b0", -90, 90, 5),
-        "thickness": slider(w.IntSlider, "thicker", -1, 3, 1),
-        "noise": slider(w.FloatSlider, "noise", 0.0, 0.6, 0.05),
+        "index": slider(w.IntSlider, "digit #", 0, images.shape[0] - 1, 1,
+                        "which test digit"),
+        "shift_x": slider(w.IntSlider, "move \u2192", -6, 6, 1,
+                          "pixels to move right"),
+        "shift_y": slider(w.IntSlider, "move \u2193", -6, 6, 1,
+                          "pixels to move down"),
+        "angle": slider(w.IntSlider, "turn \u00b0", -180, 180, 5,
+                        "degrees to turn anticlockwise"),
+        "thickness": slider(w.IntSlider, "thicker", -1, 3, 1,
+                            "pixels to thicken (negative: thin)"),
+        "noise": slider(w.FloatSlider, "noise", 0.0, 0.6, 0.05,
+                        "amount of random noise"),
         "stroke": w.Dropdown(options=list(STROKES), value="none",
-                             description="add stroke", style=style),
+                             description="add stroke", style=style,
+                             tooltip="add stroke: a line painted in ink"),
         "erase": w.Dropdown(options=list(ERASERS), value="none",
-                            description="erase", style=style),
+                            description="erase", style=style,
+                            tooltip="erase: part of the digit to clear"),
     }
     render = partial(render_digit_prediction, model, images, labels)
     return explorer(render, controls, columns=3,

@@ -10,7 +10,19 @@ Without them the tests skip, or fail when the environment variable CI is set.
 Environment: ``CNNLIB_CHROMIUM`` (browser path, default /usr/bin/chromium),
 ``CNNLIB_UI_NOTEBOOKS`` (folder of notebooks to run, default notebooks/).
 Results: screenshots in build/ui-screenshots/, timings in build/ui-timings.json
-(both printed at the end of the run).
+(both printed at the end of the run; results of separate runs are merged).
+
+The files (run one at a time on a busy machine, with ``-k``):
+
+- test_jupyterlab.py: every notebook, Run All, every control of every
+  explorer, the file unchanged (1280x900);
+- test_explorers.py: every explorer at 1024x700 with the file browser open
+  (slider tracks, cut text, accessible names, errors replace figures,
+  keyboard only, latency per explorer), on a generated notebook (gallery.py);
+- test_reopen.py: JupyterLab with the project's jupyter/overrides.json:
+  opening a committed notebook leaves it unchanged; run, save, close, reopen
+  shows the saved figures;
+- test_mathjax.py: no MathJax error in any notebook.
 """
 
 import importlib.util
@@ -94,14 +106,21 @@ def _free_port():
 class LabServer:
     """A JupyterLab server in its own process group, on 127.0.0.1."""
 
-    def __init__(self, root_dir, workdir):
+    def __init__(self, root_dir, workdir, lab_settings=None,
+                 app_settings_dir=None, stock=False):
+        """``lab_settings``: user settings (default `LAB_SETTINGS`);
+        ``app_settings_dir``: a folder with an ``overrides.json`` (the
+        environment defaults, as `make lab` installs them); ``stock``: no
+        command-line switches for news and update checks (as `make lab`)."""
         self.root_dir = Path(root_dir)
         self.port = _free_port()
         self.token = uuid.uuid4().hex
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(workdir) / "jupyterlab.log"
         settings = Path(workdir) / "settings"
-        for name, value in LAB_SETTINGS.items():
+        settings.mkdir(parents=True, exist_ok=True)
+        lab_settings = LAB_SETTINGS if lab_settings is None else lab_settings
+        for name, value in lab_settings.items():
             path = settings / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(value))
@@ -119,13 +138,16 @@ class LabServer:
             "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
             f"--ServerApp.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}",
-            "--LabApp.news_url=None",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--allow-root",
             # Opening a notebook writes a checkpoint copy: keep it out of
             # the repository (an absolute path overrides the per-folder one).
             f"--FileCheckpoints.checkpoint_dir={Path(workdir) / 'checkpoints'}",
         ]
+        if not stock:
+            cmd += ["--LabApp.news_url=None", "--LabApp.check_for_updates_class"
+                    "=jupyterlab.NeverCheckForUpdate"]
+        if app_settings_dir is not None:
+            cmd.append(f"--LabApp.app_settings_dir={app_settings_dir}")
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             cmd, cwd=self.root_dir, env=env, stdout=self._log,
@@ -260,10 +282,23 @@ def lab_page(request, browser, lab_server):
 
 
 def pytest_terminal_summary(terminalreporter):
-    if not TIMINGS["notebooks"] and TIMINGS["server_start_s"] is None:
+    if set(TIMINGS) == {"server_start_s", "notebooks"} and not TIMINGS[
+            "notebooks"] and TIMINGS["server_start_s"] is None:
         return
     BUILD.mkdir(exist_ok=True)
-    TIMINGS_FILE.write_text(json.dumps(TIMINGS, indent=2) + "\n")
+    # one test at a time on a busy machine: keep earlier runs' results
+    saved = {}
+    if TIMINGS_FILE.is_file():
+        try:
+            saved = json.loads(TIMINGS_FILE.read_text())
+        except ValueError:
+            saved = {}
+    for key, value in TIMINGS.items():
+        if isinstance(value, dict) and isinstance(saved.get(key), dict):
+            saved[key].update(value)
+        elif value is not None:
+            saved[key] = value
+    TIMINGS_FILE.write_text(json.dumps(saved, indent=2) + "\n")
     tr = terminalreporter
     tr.section("JupyterLab browser timings")
     tr.write_line(f"server start: {TIMINGS['server_start_s']} s")
@@ -277,4 +312,7 @@ def pytest_terminal_summary(terminalreporter):
                 f"control-to-figure {ex['median_latency_s']} s, "
                 f"screenshot {ex['screenshot']}"
             )
+    for name, row in TIMINGS.get("explorer_latency", {}).items():
+        tr.write_line(f"latency {name}: median {row['median_s']} s "
+                      f"(target {row['target_s']} s)")
     tr.write_line(f"timings: {TIMINGS_FILE}; screenshots: {SCREENSHOTS}")
