@@ -33,10 +33,6 @@ __all__ = [
 
 CUSTOM = "custom"
 
-# Temporary alias for notebooks not yet switched to cnnlib.kernels.KERNELS
-# (remove once notebooks 02 and 03 import from cnnlib.kernels).
-PRESETS = KERNELS
-
 
 # ------------------------------------------------------------ kernel text
 

@@ -29,9 +29,6 @@ from ..kernels import KERNELS
 from ..kernels import get_kernel as named_kernel
 from .base import DPI, explorer
 
-# KERNELS is re-exported only until notebooks 04 and 05 import it from
-# cnnlib.kernels (temporary alias; not in __all__).
-
 __all__ = [
     "ACTIVATIONS",
     "collapse_outputs",
