@@ -135,24 +135,56 @@ def test_each_module_says_once_where_it_is_taught():
         assert doc.count("Taught in") <= 1, path.relative_to(ROOT)
 
 
+def _public_names(tree):
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return {n for n in names if not n.startswith("_")}
+
+
+def _notebook_imports(nb):
+    """(module, name) for every ``from module import name`` in code cells."""
+    cells = json.loads((ROOT / nb).read_text(encoding="utf-8"))["cells"]
+    found = set()
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        lines = [line for line in "".join(cell["source"]).splitlines()
+                 if not line.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.update((node.module, a.name) for a in node.names)
+            elif isinstance(node, ast.Import):
+                found.update((a.name, None) for a in node.names)
+    return found
+
+
 def test_taught_in_names_notebooks_that_use_the_module():
+    """A module's notebook imports it, or imports its names from its package."""
     for path, tree in _modules():
         doc = " ".join((ast.get_docstring(tree) or "").split())
         if "Taught in" not in doc:
             continue
-        sentence = doc.split("Taught in", 1)[1].split(".ipynb.")[0] + ".ipynb"
+        sentence = doc.split("Taught in", 1)[1].split(".ipynb")[0] + ".ipynb"
         named = re.findall(r"notebooks/[\w.-]+\.ipynb", sentence)
-        assert named, f"{path.relative_to(ROOT)}: 'Taught in' names no notebook"
-        parts = path.relative_to(ROOT).with_suffix("").parts
+        where = path.relative_to(ROOT)
+        assert named, f"{where}: 'Taught in' names no notebook"
+        parts = where.with_suffix("").parts
         dotted = ".".join(p for p in parts if p != "__init__")
         parent, _, leaf = dotted.rpartition(".")
-        uses = re.compile(rf"(\b{re.escape(dotted)}\b|from {re.escape(parent)}"
-                          rf" import [^\n]*\b{re.escape(leaf)}\b)")
+        public = _public_names(tree)
         for nb in named:
-            assert (ROOT / nb).is_file(), f"{path.relative_to(ROOT)} names {nb}"
-            cells = json.loads((ROOT / nb).read_text(encoding="utf-8"))["cells"]
-            code = "\n".join("".join(c["source"]) for c in cells
-                             if c["cell_type"] == "code")
-            assert uses.search(code), (
-                f"{path.relative_to(ROOT)} says it is taught in {nb}, but no "
-                f"code cell there uses {dotted}")
+            assert (ROOT / nb).is_file(), f"{where} names {nb}"
+            imports = _notebook_imports(nb)
+            uses = any(module == dotted
+                       or (module == parent and (name == leaf or name in public))
+                       for module, name in imports)
+            assert uses, (f"{where} says it is taught in {nb}, but no code "
+                          f"cell there imports {dotted} or its names")

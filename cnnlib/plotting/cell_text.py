@@ -6,7 +6,8 @@ figure. Here each distinct string becomes a vector outline once (cached),
 and all labels of a grid go into one `PathCollection`, drawn in a single
 call. They look the same as ordinary text and stay sharp at any dpi.
 
-Taught in notebooks/02_convolution.ipynb (the numbers in every grid).
+A helper of the number grids (`cnnlib.plotting.value_grids`), not taught
+on its own.
 """
 
 from functools import lru_cache

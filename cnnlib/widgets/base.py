@@ -10,7 +10,7 @@ Rules every explorer figure keeps (tests/test_widgets_*.py check them):
 drawn at `DPI`, no text smaller than `MIN_FONT_PT` (10 px on screen at
 100% zoom), and nothing told by hue alone.
 
-Taught in notebooks/00_setup_check.ipynb.
+The machinery every explorer shares, not taught on its own.
 """
 
 import io

@@ -7,8 +7,8 @@ chosen places on a single axes (usually with ``ax.set_axis_off()``), with
 text as outlines (`cnnlib.plotting.cell_text`). Set the axes limits to the whole
 layout at the end: ``ax.set_xlim(x0, x1); ax.set_ylim(y1, y0)`` (y down).
 
-Taught in notebooks/03_channels_and_feature_maps.ipynb (the channels
-explorer).
+A helper of the channels explorer (`cnnlib.widgets.channels`), not taught
+on its own.
 """
 
 import numpy as np
