@@ -17,6 +17,10 @@ In each copy
 - lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are
   removed, markers included;
 - outputs, execution counts and saved widget state are cleared;
+- cells are locked as nbgrader's release locks them (test and read-only
+  cells ``editable: false``, every nbgrader cell ``deletable: false``), and
+  every nbgrader cell gets the checksum nbgrader records, so a copy is
+  byte-identical to ``nbgrader generate_assignment``'s release;
 - everything else (prose, figure code, visible checks, nbgrader metadata,
   cell ids) is kept as it is.
 
@@ -28,6 +32,7 @@ non-empty output folder unless ``--force`` is given. See TEACHING.md.
 
 import argparse
 import copy
+import hashlib
 import json
 import re
 import sys
@@ -83,6 +88,46 @@ def replace_region(source, begin, end, stub, where):
     return "\n".join(out), count
 
 
+def _is_locked(meta):
+    """nbgrader's rule: test cells, and cells marked locked, not solutions."""
+    if meta.get("solution"):
+        return False
+    return bool(meta.get("grade")) or bool(meta.get("locked"))
+
+
+def checksum(cell):
+    """The MD5 checksum nbgrader 0.9 stores for a cell (utils.compute_checksum).
+
+    Over the source, the cell type, the grade / solution / locked flags, the
+    grade_id and, for graded cells, the points.
+    """
+    meta = _nbgrader(cell)
+    parts = [cell_source(cell), cell["cell_type"], str(bool(meta.get("grade"))),
+             str(bool(meta.get("solution"))), str(_is_locked(meta)),
+             meta["grade_id"]]
+    if meta.get("grade"):
+        parts.append(str(float(meta["points"])))
+    digest = hashlib.md5()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def lock(cell):
+    """Lock and checksum a cell as nbgrader's LockCells/ComputeChecksums do."""
+    meta = _nbgrader(cell)
+    if not meta:
+        return
+    if meta.get("solution"):
+        cell["metadata"]["deletable"] = False       # editable: the answer
+    elif meta.get("grade") or meta.get("locked"):
+        cell["metadata"]["deletable"] = False
+        cell["metadata"]["editable"] = False
+    if meta.get("grade") or meta.get("solution") or meta.get("locked"):
+        meta["checksum"] = checksum(cell)
+        meta["cell_type"] = cell["cell_type"]
+
+
 def student_notebook(nb, name="notebook"):
     """Return the student copy of notebook ``nb`` (a dict); ``nb`` is kept.
 
@@ -120,8 +165,12 @@ def student_notebook(nb, name="notebook"):
         if code:
             cell["outputs"] = []
             cell["execution_count"] = None
+            for field in ("collapsed", "scrolled"):  # as nbconvert's ClearOutput
+                cell.get("metadata", {}).pop(field, None)
         cell.get("metadata", {}).pop("execution", None)  # timing
+        lock(cell)
     nb.get("metadata", {}).pop("widgets", None)  # saved widget state
+    nb.get("metadata", {}).pop("celltoolbar", None)
     return nb, counts
 
 
