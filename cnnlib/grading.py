@@ -144,7 +144,11 @@ def refuse_calls(func, forbidden=(), modules=(), name=None, hint=None):
         Naming the forbidden call and, when the source is available, the
         line that makes it.
     """
-    label = name or getattr(func, "__name__", repr(func))
+    if name is None:  # the name the notebook calls it by (a lambda has none)
+        caller = inspect.currentframe().f_back.f_globals
+        name = next((k for k, v in caller.items() if v is func and
+                     not k.startswith("_")), getattr(func, "__name__", None))
+    label = name or repr(func)
     if not isinstance(func, types.FunctionType):
         _fail(f"{label} must be a function you write with def, got "
               f"{type(func).__name__} {func!r}", hint)

@@ -191,6 +191,18 @@ def insert_solutions(student_nb, source_nb):
     return nb
 
 
+class HeadlessClient(NotebookClient):
+    """A NotebookClient that does not imitate Output widgets.
+
+    nbclient's imitation sends on the kernel's shell socket while it waits
+    on it for a reply, which now and then stalls a cell until the timeout
+    (jupyter/nbclient#312; see tools/nbgrader_config.py).
+    """
+
+    def on_comm_open_jupyter_widget(self, msg):
+        return None
+
+
 def execute(nb, cwd):
     """Run every cell in a fresh kernel (errors recorded, not raised).
 
@@ -203,7 +215,7 @@ def execute(nb, cwd):
         config = Config()
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(sockets, "kernel")
-        client = NotebookClient(nb, timeout=TIMEOUT, allow_errors=True,
+        client = HeadlessClient(nb, timeout=TIMEOUT, allow_errors=True,
                                 record_timing=False, kernel_name="python3",
                                 config=config,
                                 resources={"metadata": {"path": str(cwd)}})
@@ -297,7 +309,14 @@ def test_student_copy_keeps_everything_else(classroom, exercise_nb):
     for i, (a, b) in enumerate(zip(source.cells, student.cells)):
         assert a.cell_type == b.cell_type, f"cell {i}"
         assert a.get("id") == b.get("id"), f"cell {i}"
-        assert nbgrader_meta(a) == nbgrader_meta(b), f"cell {i}"
+        meta = dict(nbgrader_meta(b))
+        if meta:  # locked and checksummed as nbgrader's release does
+            assert meta.pop("checksum") == ms.checksum(b), f"cell {i}"
+            assert meta.pop("cell_type") == b.cell_type, f"cell {i}"
+            assert b.metadata["deletable"] is False, f"cell {i}"
+            test_cell = meta.get("grade") and not meta.get("solution")
+            assert b.metadata.get("editable", True) is not test_cell, f"cell {i}"
+        assert nbgrader_meta(a) == meta, f"cell {i}"
         if b.cell_type == "code":
             assert b.outputs == [] and b.execution_count is None, f"cell {i}"
         if not nbgrader_meta(a):
@@ -314,7 +333,8 @@ def test_nbgrader_metadata_is_valid(classroom, exercise_nb):
     assert None not in ids, f"{name}: an nbgrader cell without grade_id"
     dupes = sorted({g for g in ids if ids.count(g) > 1})
     assert not dupes, f"{name}: grade_id used twice: {dupes}"
-    waiting = 0  # solution cells not yet followed by a graded cell
+    waiting = 0  # code solution cells not yet followed by a graded cell
+    solved = False  # a code solution cell came before this graded cell
     for i, cell in enumerate(nb.cells):
         meta = nbgrader_meta(cell)
         if not meta:
@@ -332,7 +352,7 @@ def test_nbgrader_metadata_is_valid(classroom, exercise_nb):
                 f"{where}: graded cells need points > 0, got {points!r}")
         if is_graded_code(cell):
             assert meta.get("locked") is True, f"{where}: tests must be locked"
-            assert waiting, f"{where}: graded cell without a solution before it"
+            assert solved, f"{where}: graded cell without a solution before it"
             waiting = 0
             student = ms.student_notebook(nb, name)[0]["cells"][i]
             visible = [s for s in ms.cell_source(student).split("\n")
@@ -340,7 +360,10 @@ def test_nbgrader_metadata_is_valid(classroom, exercise_nb):
             assert visible, f"{where}: no visible check for the student"
         elif meta.get("solution"):
             assert meta.get("locked") is False, f"{where}: must be editable"
-            waiting += cell.cell_type == "code"
+            if cell.cell_type == "code":
+                assert not waiting, f"{where}: the solution cell before it " \
+                    "has no graded cell"
+                waiting, solved = 1, True
     assert not waiting, f"{name}: a code solution cell has no graded cell after it"
 
 
@@ -540,18 +563,27 @@ def test_teaching_points_table_matches_notebooks():
             f"{path.name} has {shown}, {points}")
 
 
+HEADING = re.compile(r"^#+ .*Exercise.*\((\d+(?:\.\d+)?) points?"
+                     r"(, graded by hand)?\)\s*$", flags=re.M)
+
+
 def test_points_in_exercise_headings_match_metadata(exercise_nb):
-    """A heading such as "### Exercise 2: ... (2 points)" tells the truth."""
+    """A heading "### Exercise 2: ... (2 points)" tells the truth.
+
+    The points of the graded cells up to the next exercise heading (an
+    exercise may be split into several graded parts) add up to the heading's.
+    """
     nb = json.loads(exercise_nb.read_text(encoding="utf-8"))
-    said = []  # points announced by headings, in order
+    said, got = [], []  # per exercise heading, in order
     for cell in nb["cells"]:
-        if cell["cell_type"] == "markdown" and not nbgrader_meta(cell):
-            said += [float(m) for m in re.findall(
-                r"^#+ .*Exercise.*\((\d+(?:\.\d+)?) points?\)\s*$",
-                ms.cell_source(cell), flags=re.M)]
-    points = [float(nbgrader_meta(c)["points"]) for c in nb["cells"]
-              if nbgrader_meta(c).get("grade")]
+        meta = nbgrader_meta(cell)
+        if cell["cell_type"] == "markdown" and not meta:
+            for m in HEADING.finditer(ms.cell_source(cell)):
+                said.append(float(m[1]))
+                got.append(0.0)
+        elif meta.get("grade") and got:
+            got[-1] += float(meta["points"])
     if said:
-        assert said == points, (
+        assert said == got, (
             f"{exercise_nb.name}: headings announce {said} points, the graded "
-            f"cells carry {points}")
+            f"cells carry {got}")
