@@ -4,6 +4,7 @@ The student's functions here are made with exec in a namespace whose
 __name__ is "__main__", as a notebook cell's are.
 """
 
+import linecache
 import sys
 import types
 
@@ -12,13 +13,15 @@ import pytest
 
 import cnnlib.checks
 from cnnlib import grading
-from cnnlib.checks import CheckFailed
 
 
 def notebook(code, **names):
     """Run ``code`` as a notebook cell would; return its namespace."""
     ns = {"__name__": "__main__", "np": np, **names}
-    exec(compile(code, "<cell>", "exec"), ns)
+    filename = f"<cell {len(linecache.cache)}>"
+    # IPython keeps every cell's text in linecache, so inspect finds it
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    exec(compile(code, filename, "exec"), ns)
     return ns
 
 
@@ -134,7 +137,57 @@ def test_network_spec_refuses_other_layers():
         def backward(self, dout, need_dx=True):
             return dout
 
-    with pytest.raises(CheckFailed, match="layer 0 is Cheat"):
+    with pytest.raises(AssertionError, match="layer 0 is Cheat"):
         grading.network_spec(Sequential(Cheat()))
-    with pytest.raises(CheckFailed, match="expected a cnnlib Sequential"):
+    with pytest.raises(AssertionError, match="expected a cnnlib Sequential"):
         grading.network_spec(types.SimpleNamespace(layers=[]))
+
+
+# ------------------------------------------------ which cells grading needs
+
+
+def _nb(*sources, graded=()):
+    cells = []
+    for i, source in enumerate(sources):
+        cell = {"cell_type": "code", "id": f"c{i}", "source": source,
+                "metadata": {}, "outputs": [], "execution_count": None}
+        if i in graded:
+            cell["metadata"]["nbgrader"] = {"grade_id": f"g{i}", "grade": False,
+                                            "solution": True, "locked": False}
+        cells.append(cell)
+    return {"cells": cells}
+
+
+def test_cells_needed_keeps_imports_answers_and_what_they_read():
+    nb = _nb(
+        "import numpy as np\n%matplotlib inline",              # 0 imports
+        "X = np.ones(3)",                                      # 1 read by 4
+        "fig = plot(X)\nplt.show()",                           # 2 a figure
+        "model = fit(X)",                                      # 3 training
+        "def f(y):\n    return y + X.sum() + helper(y)",       # 4 answer
+        "def helper(y):\n    return 2 * y",                   # 5 defined later
+        "check(f(1))",                                         # 6 test
+        graded=(4, 6))
+    assert grading.cells_needed(nb, nb) == [0, 1, 4, 5, 6]
+
+
+def test_cells_needed_follows_chains_and_in_cell_order():
+    nb = _nb("import numpy as np",
+             "a = np.zeros(2)",
+             "a[0] = 5",                   # changes a: needed too
+             "b = a * 2\nfor i in range(3):\n    c = i",
+             "t = 1\nu = t + b[0]",        # t bound before its use here
+             "t = 99",                     # never needed
+             graded=(4,))
+    assert grading.cells_needed(nb, nb) == [0, 1, 2, 3, 4]
+
+
+def test_cells_needed_runs_student_cells_and_unparsable_ones():
+    instructor = _nb("import numpy as np", "fig = 1", "answer = 0",
+                     graded=(2,))
+    submitted = _nb("import numpy as np", "fig = 2  # changed", "answer = 0",
+                    "extra = 1  # added", "this is not python(",
+                    graded=(2,))
+    assert grading.cells_needed(submitted, instructor) == [0, 1, 2, 3, 4]
+    # without the instructor's copy, every cell counts as the student's
+    assert grading.cells_needed(instructor) == [0, 1, 2]
