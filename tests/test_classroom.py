@@ -17,6 +17,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -587,3 +588,44 @@ def test_points_in_exercise_headings_match_metadata(exercise_nb):
         assert said == got, (
             f"{exercise_nb.name}: headings announce {said} points, the graded "
             f"cells carry {got}")
+
+
+def test_keep_writes_only_missing_notebooks(sample_path, tmp_path):
+    """A learner's edition: new notebooks appear, their work is never touched."""
+    out = tmp_path / "student"
+    out.mkdir()
+    (out / "90_sample.ipynb").write_text("my work")
+    other = sample_path.parent / "91_other.ipynb"
+    shutil.copy(sample_path, other)
+    result = run_tool(sample_path, other, "--out", out, "--keep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "90_sample.ipynb").read_text() == "my work"
+    assert "exists: kept as it is" in result.stdout
+    assert "YOUR CODE HERE" in (out / "91_other.ipynb").read_text()
+    again = run_tool(sample_path, other, "--out", out, "--keep", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout.count("kept as it is") == 2
+    clash = run_tool(sample_path, "--out", out, "--keep", "--force", cwd=tmp_path)
+    assert clash.returncode == 2 and "contradict" in clash.stderr
+
+
+BARE_CHECK = re.compile(r"(?<![\w.])(check_\w+|fit|evaluate)\(")
+
+
+def test_test_cells_trust_nothing_from_the_notebook():
+    """Every course test cell reloads its helpers and calls no bare checker.
+
+    A bare ``check_close(...)`` or ``fit(...)`` would run whatever the
+    student's cells bound to that name (see cnnlib/grading.py).
+    """
+    for path in course_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if not is_graded_code(cell):
+                continue
+            where = f"{path.name} {nbgrader_meta(cell)['grade_id']}"
+            assert "grading = importlib.reload(cnnlib.grading)" in cell.source, \
+                where
+            assert 'ck = grading.fresh("cnnlib.checks")' in cell.source, where
+            assert not BARE_CHECK.findall(cell.source), (
+                f"{where}: calls {BARE_CHECK.findall(cell.source)} from the "
+                "notebook's namespace")

@@ -6,6 +6,7 @@ Usage::
     python tools/make_student.py --out student/           # all notebooks
     python tools/make_student.py notebooks/02_convolution.ipynb --out hw2/
     python tools/make_student.py notebooks/ --out student/ --force
+    python tools/make_student.py notebooks/ --out student/ --keep   # learners
 
 In each copy
 
@@ -27,7 +28,11 @@ In each copy
 Only the named notebooks are written, nothing else. The output is
 deterministic: running the script twice gives byte-identical files. It never
 writes into ``notebooks/`` (the instructor copies), and it refuses a
-non-empty output folder unless ``--force`` is given. See TEACHING.md.
+non-empty output folder unless ``--force`` is given. With ``--keep`` it
+writes only the notebooks that are not in the output folder yet, so a
+learner's own copies (and their work in them) are never touched: that is how
+``make lab`` keeps ``student/``, the learner's edition, up to date. See
+TEACHING.md.
 """
 
 import argparse
@@ -235,11 +240,19 @@ def check_output_folder(out, sources, force):
             f"--out {out} is not empty; pass --force to overwrite its notebooks")
 
 
-def make_student(paths, out, force=False, log=print):
-    """Write student copies of ``paths`` into ``out``; return the new files."""
+def make_student(paths, out, force=False, log=print, keep=False):
+    """Write student copies of ``paths`` into ``out``; return the new files.
+
+    With ``keep``, notebooks already in ``out`` are left as they are.
+    """
     sources = collect(paths)
     out = Path(out)
-    check_output_folder(out, sources, force)
+    check_output_folder(out, sources, force or keep)
+    if keep:
+        kept = [s for s in sources if (out / s.name).exists()]
+        for src in kept:
+            log(f"{out / src.name} exists: kept as it is")
+        sources = [s for s in sources if s not in kept]
     texts = []
     for src in sources:
         try:
@@ -273,11 +286,16 @@ def main(argv=None):
                         help="default: every notebooks/NN_*.ipynb")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="folder for the student copies (not notebooks/)")
+    parser.add_argument("--keep", action="store_true",
+                        help="write only notebooks not yet in --out; never "
+                        "overwrite (a learner's own copies)")
     parser.add_argument("--force", action="store_true",
                         help="write into a non-empty --out folder")
     args = parser.parse_args(argv)
     try:
-        make_student(args.paths, args.out, args.force)
+        if args.force and args.keep:
+            raise StudentCopyError("--force and --keep contradict each other")
+        make_student(args.paths, args.out, args.force, keep=args.keep)
     except (StudentCopyError, OSError) as err:
         print(f"make_student: error: {err}", file=sys.stderr)
         return 2
