@@ -148,6 +148,12 @@ def course_notebooks():
                   if has_exercises(p))
 
 
+def graded_notebooks():
+    """The course notebooks with exercises and the assignments."""
+    return course_notebooks() + sorted((NOTEBOOKS / "assignments").glob(
+        "*.ipynb"))
+
+
 def secret_lines(source_nb):
     """Solution/hidden-test lines, and how often each line is public."""
     secret, public = set(), {}
@@ -275,7 +281,7 @@ def classroom(tmp_path_factory):
 
 def pytest_generate_tests(metafunc):
     if "exercise_nb" in metafunc.fixturenames:
-        paths = ["sample"] + course_notebooks()
+        paths = ["sample"] + graded_notebooks()
         ids = [p if p == "sample" else p.name for p in paths]
         metafunc.parametrize("exercise_nb", paths, ids=ids, indirect=True)
 
@@ -617,7 +623,7 @@ def test_test_cells_trust_nothing_from_the_notebook():
     A bare ``check_close(...)`` or ``fit(...)`` would run whatever the
     student's cells bound to that name (see cnnlib/grading.py).
     """
-    for path in course_notebooks():
+    for path in graded_notebooks():
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             if not is_graded_code(cell):

@@ -30,7 +30,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -291,19 +290,13 @@ def nbgrader(root, *args):
     return result.stdout + result.stderr
 
 
-def make_course(root, notebooks, sockets):
+def make_course(root, notebooks):
     """A course folder configured with the teacher's nbgrader_config.py."""
     source = root / "source" / ASSIGNMENT
     source.mkdir(parents=True)
     for path in notebooks:
         shutil.copy(path, source / path.name)
-    (root / "nbgrader_config.py").write_text(
-        CONFIG.read_text(encoding="utf-8") +
-        "\n# the tests: kernels on Unix sockets, not TCP ports, so kernels\n"
-        "# started at the same moment by parallel runs cannot race for one\n"
-        "c.KernelManager.transport = 'ipc'\n"
-        f"c.KernelManager.ip = {os.path.join(sockets, 'kernel')!r}\n",
-        encoding="utf-8")
+    shutil.copy(CONFIG, root / "nbgrader_config.py")  # exactly the teacher's
     return nbgrader(root, "generate_assignment", ASSIGNMENT, "--create",
                     "--force")
 
@@ -312,37 +305,33 @@ def grade(root, notebooks, students, parallel=False):
     """Autograde ``students`` ({name: {prefix: changes} or None}) in one course."""
     from nbgrader.api import Gradebook
 
-    sockets = tempfile.mkdtemp(prefix="nbk")  # short path for the sockets
     logs = {}
-    try:
-        make_course(root, notebooks, sockets)
-        for student, plan in students.items():
-            folder = root / "submitted" / student / ASSIGNMENT
-            folder.mkdir(parents=True)
-            for path in notebooks:
-                prefix = path.name[:2]
-                if plan is not None and prefix not in plan[0]:
-                    continue  # this student hands in only what the trick needs
-                release = nbformat.read(
-                    root / "release" / ASSIGNMENT / path.name, as_version=4)
-                source = nbformat.read(root / "source" / ASSIGNMENT / path.name,
-                                       as_version=4)
-                changes = {} if plan is None else plan[0][prefix]
-                nb = hand_in(release, source, changes,
-                             solve=student != "stub")
-                nbformat.write(nb, folder / path.name)
-        # one run per student, so each has its own log; with parallel=True
-        # two runs share the course and its gradebook at the same time, as
-        # TEACHING.md says a teacher may do for disjoint groups of students
-        with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
-            runs = {s: pool.submit(nbgrader, root, "autograde", ASSIGNMENT,
-                                   "--force", "--student", s) for s in students}
-            logs.update({s: run.result() for s, run in runs.items()})
-        nbgrader(root, "export")
-        logs["feedback"] = nbgrader(root, "generate_feedback", ASSIGNMENT,
-                                    "--force")
-    finally:
-        shutil.rmtree(sockets, ignore_errors=True)
+    make_course(root, notebooks)
+    for student, plan in students.items():
+        folder = root / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        for path in notebooks:
+            prefix = path.name[:2]
+            if plan is not None and prefix not in plan[0]:
+                continue  # this student hands in only what the trick needs
+            release = nbformat.read(
+                root / "release" / ASSIGNMENT / path.name, as_version=4)
+            source = nbformat.read(root / "source" / ASSIGNMENT / path.name,
+                                   as_version=4)
+            changes = {} if plan is None else plan[0][prefix]
+            nb = hand_in(release, source, changes,
+                         solve=student != "stub")
+            nbformat.write(nb, folder / path.name)
+    # one run per student, so each has its own log; with parallel=True
+    # two runs share the course and its gradebook at the same time, as
+    # TEACHING.md says a teacher may do for disjoint groups of students
+    with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
+        runs = {s: pool.submit(nbgrader, root, "autograde", ASSIGNMENT,
+                               "--force", "--student", s) for s in students}
+        logs.update({s: run.result() for s, run in runs.items()})
+    nbgrader(root, "export")
+    logs["feedback"] = nbgrader(root, "generate_feedback", ASSIGNMENT,
+                                "--force")
     with open(root / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     scores = {}
@@ -368,7 +357,7 @@ def graded(tmp_path_factory):
     sample.parent.mkdir()
     nbformat.write(cr.sample_notebook(), sample)
     notebooks = [sample]
-    for path in cr.course_notebooks():  # one snapshot for every course
+    for path in cr.graded_notebooks():  # one snapshot for every course
         notebooks.append(Path(shutil.copy(path, sample.parent / path.name)))
     honest = {s: STUDENTS[s] for s in ("solved", "stub")}
     others = {s: p for s, p in STUDENTS.items() if s not in honest}

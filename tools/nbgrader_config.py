@@ -5,6 +5,7 @@
 import ast
 import copy
 import os
+import tempfile
 
 import nbformat
 from nbconvert.preprocessors import (
@@ -105,6 +106,15 @@ c.Autograde.autograde_preprocessors = [
     ExecuteHeadless, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
     SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
+
+# Kernels talk to nbgrader over Unix sockets in a folder of this run's own
+# (not TCP ports on localhost), so several autogrades at once on one machine
+# cannot pick the same port or socket (TEACHING.md, "Grading many students
+# at once"). Windows has no Unix sockets: it keeps TCP.
+if os.name != "nt":
+    c.KernelManager.transport = "ipc"
+    c.KernelManager.ip = os.path.join(
+        tempfile.mkdtemp(prefix="nbgrader-kernels-"), "kernel")
 
 # A test cell the student deleted is put back (with a note in the cell) and
 # logged as "Missing grade cell ...", so it is graded, not silently scored 0.
