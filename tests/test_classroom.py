@@ -522,9 +522,10 @@ def test_force_overwrites_only_its_notebooks(sample_path, tmp_path):
     assert "YOUR CODE HERE" in (out / "90_sample.ipynb").read_text()
 
 
-def test_default_is_every_numbered_notebook():
+def test_default_is_every_numbered_notebook_and_assignment():
     names = [p.name for p in ms.collect([])]
-    assert names == sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    assert names == sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) \
+        + sorted(p.name for p in (NOTEBOOKS / "assignments").glob("*.ipynb"))
 
 
 # ---------------------------------------------------------------- TEACHING.md

@@ -186,8 +186,9 @@ def notebook_text(nb):
 
 def collect(paths):
     """The notebook files named by ``paths`` (files or folders), in order."""
-    if not paths:
-        found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:  # the course and its assignments
+        found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(
+            (NOTEBOOKS / "assignments").glob("*.ipynb"))
         if not found:
             raise StudentCopyError(f"no notebooks found in {NOTEBOOKS}")
         return found
@@ -283,7 +284,8 @@ def main(argv=None):
         description="Make student copies of notebooks: solutions replaced "
         "by stubs, hidden tests removed, outputs cleared.")
     parser.add_argument("paths", nargs="*", metavar="NOTEBOOK_OR_FOLDER",
-                        help="default: every notebooks/NN_*.ipynb")
+                        help="default: every notebooks/NN_*.ipynb and "
+                        "notebooks/assignments/*.ipynb")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="folder for the student copies (not notebooks/)")
     parser.add_argument("--keep", action="store_true",
