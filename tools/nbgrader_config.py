@@ -42,7 +42,6 @@ c.CourseDirectory.course_id = "cnn"
 c.Execute.timeout = 120
 
 
-
 class ExecuteHeadless(Execute):
     """nbgrader's Execute without nbclient's imitation of an Output widget.
 
@@ -64,7 +63,7 @@ class ExecuteHeadless(Execute):
         `cnnlib.grading.cells_needed` keeps the imports, every exercise and
         test cell, every cell the student added or changed, and every cell
         that binds a name those read; figures, sliders and training runs no
-        answer uses are skipped (notebook 07: 13 of 25 cells). If a graded
+        answer uses are skipped (notebook 07 runs 7 of its 25 code cells). If a graded
         cell then fails with anything but a failed check or an unsolved
         stub, the notebook runs again in full, and that result counts.
         """
