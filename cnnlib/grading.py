@@ -24,7 +24,10 @@ What stays possible is code that attacks the grading machinery itself
 (``importlib``, ``sys.modules``, NumPy); the nbgrader configuration in
 ``tools/nbgrader_config.py`` reports any solution cell that touches such
 names, outside the kernel, where the notebook cannot interfere. See
-TEACHING.md, "Grading that cannot be fooled".
+TEACHING.md, "Adding an exercise".
+
+Used by the test cells of every notebook's exercises and of
+notebooks/assignments/A1_conv_layers_from_scratch.ipynb.
 """
 
 import ast
