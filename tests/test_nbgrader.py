@@ -218,7 +218,17 @@ conv_dw = lambda x, dout, kh, kw: correlate2d(x, dout)
         "07": {"07-ex3-solution": '''
 def small_cnn():
     return tiny_cnn(seed=20)
-'''}}, ["02-step-tests", "05-ex1-tests", "06-ex3-tests", "07-ex3-tests"]),
+'''},
+        "A1": {"A1-conv-solution": '''
+from cnnlib.conv import conv2d_forward as _fast
+
+
+def conv_forward(x, w, b, stride=1, padding=0):
+    return _fast(x, w, b, stride=stride, padding=padding)[0], (x, w, b, stride,
+                                                              padding)
+'''}}, ["02-step-tests", "05-ex1-tests", "06-ex3-tests", "07-ex3-tests",
+          "A1-conv-shape-tests", "A1-conv-values-tests", "A1-conv-stride-tests",
+          "A1-conv-padding-tests", "A1-train-tests"]),
     "edit_test": ({"03": {"03-value-solution": '''
 def conv_value(x, w, b, n, f, i, j):
     return 0.0
