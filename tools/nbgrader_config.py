@@ -60,14 +60,14 @@ class ExecuteHeadless(Execute):
     def preprocess(self, nb, resources=None, km=None):
         """Run only the cells grading needs; everything if that went wrong.
 
-        `cnnlib.grading.cells_needed` keeps the imports, every exercise and
+        `cnnlib.autograde.cells_needed` keeps the imports, every exercise and
         test cell, every cell the student added or changed, and every cell
         that binds a name those read; figures, sliders and training runs no
         answer uses are skipped (notebook 07 runs 7 of its 25 code cells). If a graded
         cell then fails with anything but a failed check or an unsolved
         stub, the notebook runs again in full, and that result counts.
         """
-        from cnnlib.grading import cells_needed
+        from cnnlib.autograde import cells_needed
 
         needed = set(cells_needed(nb, instructor_notebook(resources)))
         trial = copy.deepcopy(nb)
