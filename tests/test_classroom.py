@@ -17,6 +17,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -147,6 +148,12 @@ def course_notebooks():
                   if has_exercises(p))
 
 
+def graded_notebooks():
+    """The course notebooks with exercises and the assignments."""
+    return course_notebooks() + sorted((NOTEBOOKS / "assignments").glob(
+        "*.ipynb"))
+
+
 def secret_lines(source_nb):
     """Solution/hidden-test lines, and how often each line is public."""
     secret, public = set(), {}
@@ -191,6 +198,18 @@ def insert_solutions(student_nb, source_nb):
     return nb
 
 
+class HeadlessClient(NotebookClient):
+    """A NotebookClient that does not imitate Output widgets.
+
+    nbclient's imitation sends on the kernel's shell socket while it waits
+    on it for a reply, which now and then stalls a cell until the timeout
+    (jupyter/nbclient#312; see tools/nbgrader_config.py).
+    """
+
+    def on_comm_open_jupyter_widget(self, msg):
+        return None
+
+
 def execute(nb, cwd):
     """Run every cell in a fresh kernel (errors recorded, not raised).
 
@@ -203,7 +222,7 @@ def execute(nb, cwd):
         config = Config()
         config.KernelManager.transport = "ipc"
         config.KernelManager.ip = os.path.join(sockets, "kernel")
-        client = NotebookClient(nb, timeout=TIMEOUT, allow_errors=True,
+        client = HeadlessClient(nb, timeout=TIMEOUT, allow_errors=True,
                                 record_timing=False, kernel_name="python3",
                                 config=config,
                                 resources={"metadata": {"path": str(cwd)}})
@@ -262,7 +281,7 @@ def classroom(tmp_path_factory):
 
 def pytest_generate_tests(metafunc):
     if "exercise_nb" in metafunc.fixturenames:
-        paths = ["sample"] + course_notebooks()
+        paths = ["sample"] + graded_notebooks()
         ids = [p if p == "sample" else p.name for p in paths]
         metafunc.parametrize("exercise_nb", paths, ids=ids, indirect=True)
 
@@ -297,7 +316,14 @@ def test_student_copy_keeps_everything_else(classroom, exercise_nb):
     for i, (a, b) in enumerate(zip(source.cells, student.cells)):
         assert a.cell_type == b.cell_type, f"cell {i}"
         assert a.get("id") == b.get("id"), f"cell {i}"
-        assert nbgrader_meta(a) == nbgrader_meta(b), f"cell {i}"
+        meta = dict(nbgrader_meta(b))
+        if meta:  # locked and checksummed as nbgrader's release does
+            assert meta.pop("checksum") == ms.checksum(b), f"cell {i}"
+            assert meta.pop("cell_type") == b.cell_type, f"cell {i}"
+            assert b.metadata["deletable"] is False, f"cell {i}"
+            test_cell = meta.get("grade") and not meta.get("solution")
+            assert b.metadata.get("editable", True) is not test_cell, f"cell {i}"
+        assert nbgrader_meta(a) == meta, f"cell {i}"
         if b.cell_type == "code":
             assert b.outputs == [] and b.execution_count is None, f"cell {i}"
         if not nbgrader_meta(a):
@@ -314,7 +340,8 @@ def test_nbgrader_metadata_is_valid(classroom, exercise_nb):
     assert None not in ids, f"{name}: an nbgrader cell without grade_id"
     dupes = sorted({g for g in ids if ids.count(g) > 1})
     assert not dupes, f"{name}: grade_id used twice: {dupes}"
-    waiting = 0  # solution cells not yet followed by a graded cell
+    waiting = 0  # code solution cells not yet followed by a graded cell
+    solved = False  # a code solution cell came before this graded cell
     for i, cell in enumerate(nb.cells):
         meta = nbgrader_meta(cell)
         if not meta:
@@ -332,7 +359,7 @@ def test_nbgrader_metadata_is_valid(classroom, exercise_nb):
                 f"{where}: graded cells need points > 0, got {points!r}")
         if is_graded_code(cell):
             assert meta.get("locked") is True, f"{where}: tests must be locked"
-            assert waiting, f"{where}: graded cell without a solution before it"
+            assert solved, f"{where}: graded cell without a solution before it"
             waiting = 0
             student = ms.student_notebook(nb, name)[0]["cells"][i]
             visible = [s for s in ms.cell_source(student).split("\n")
@@ -340,7 +367,10 @@ def test_nbgrader_metadata_is_valid(classroom, exercise_nb):
             assert visible, f"{where}: no visible check for the student"
         elif meta.get("solution"):
             assert meta.get("locked") is False, f"{where}: must be editable"
-            waiting += cell.cell_type == "code"
+            if cell.cell_type == "code":
+                assert not waiting, f"{where}: the solution cell before it " \
+                    "has no graded cell"
+                waiting, solved = 1, True
     assert not waiting, f"{name}: a code solution cell has no graded cell after it"
 
 
@@ -492,9 +522,10 @@ def test_force_overwrites_only_its_notebooks(sample_path, tmp_path):
     assert "YOUR CODE HERE" in (out / "90_sample.ipynb").read_text()
 
 
-def test_default_is_every_numbered_notebook():
+def test_default_is_every_numbered_notebook_and_assignment():
     names = [p.name for p in ms.collect([])]
-    assert names == sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    assert names == sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) \
+        + sorted(p.name for p in (NOTEBOOKS / "assignments").glob("*.ipynb"))
 
 
 # ---------------------------------------------------------------- TEACHING.md
@@ -540,18 +571,68 @@ def test_teaching_points_table_matches_notebooks():
             f"{path.name} has {shown}, {points}")
 
 
+HEADING = re.compile(r"^#+ .*Exercise.*\((\d+(?:\.\d+)?) points?"
+                     r"(, graded by hand)?\)\s*$", flags=re.M)
+
+
 def test_points_in_exercise_headings_match_metadata(exercise_nb):
-    """A heading such as "### Exercise 2: ... (2 points)" tells the truth."""
+    """A heading "### Exercise 2: ... (2 points)" tells the truth.
+
+    The points of the graded cells up to the next exercise heading (an
+    exercise may be split into several graded parts) add up to the heading's.
+    """
     nb = json.loads(exercise_nb.read_text(encoding="utf-8"))
-    said = []  # points announced by headings, in order
+    said, got = [], []  # per exercise heading, in order
     for cell in nb["cells"]:
-        if cell["cell_type"] == "markdown" and not nbgrader_meta(cell):
-            said += [float(m) for m in re.findall(
-                r"^#+ .*Exercise.*\((\d+(?:\.\d+)?) points?\)\s*$",
-                ms.cell_source(cell), flags=re.M)]
-    points = [float(nbgrader_meta(c)["points"]) for c in nb["cells"]
-              if nbgrader_meta(c).get("grade")]
+        meta = nbgrader_meta(cell)
+        if cell["cell_type"] == "markdown" and not meta:
+            for m in HEADING.finditer(ms.cell_source(cell)):
+                said.append(float(m[1]))
+                got.append(0.0)
+        elif meta.get("grade") and got:
+            got[-1] += float(meta["points"])
     if said:
-        assert said == points, (
+        assert said == got, (
             f"{exercise_nb.name}: headings announce {said} points, the graded "
-            f"cells carry {points}")
+            f"cells carry {got}")
+
+
+def test_keep_writes_only_missing_notebooks(sample_path, tmp_path):
+    """A learner's edition: new notebooks appear, their work is never touched."""
+    out = tmp_path / "student"
+    out.mkdir()
+    (out / "90_sample.ipynb").write_text("my work")
+    other = sample_path.parent / "91_other.ipynb"
+    shutil.copy(sample_path, other)
+    result = run_tool(sample_path, other, "--out", out, "--keep", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (out / "90_sample.ipynb").read_text() == "my work"
+    assert "exists: kept as it is" in result.stdout
+    assert "YOUR CODE HERE" in (out / "91_other.ipynb").read_text()
+    again = run_tool(sample_path, other, "--out", out, "--keep", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout.count("kept as it is") == 2
+    clash = run_tool(sample_path, "--out", out, "--keep", "--force", cwd=tmp_path)
+    assert clash.returncode == 2 and "contradict" in clash.stderr
+
+
+BARE_CHECK = re.compile(r"(?<![\w.])(check_\w+|fit|evaluate)\(")
+
+
+def test_test_cells_trust_nothing_from_the_notebook():
+    """Every course test cell reloads its helpers and calls no bare checker.
+
+    A bare ``check_close(...)`` or ``fit(...)`` would run whatever the
+    student's cells bound to that name (see cnnlib/grading.py).
+    """
+    for path in graded_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if not is_graded_code(cell):
+                continue
+            where = f"{path.name} {nbgrader_meta(cell)['grade_id']}"
+            assert "grading = importlib.reload(cnnlib.grading)" in cell.source, \
+                where
+            assert 'ck = grading.fresh("cnnlib.checks")' in cell.source, where
+            assert not BARE_CHECK.findall(cell.source), (
+                f"{where}: calls {BARE_CHECK.findall(cell.source)} from the "
+                "notebook's namespace")

@@ -6,6 +6,7 @@ Usage::
     python tools/make_student.py --out student/           # all notebooks
     python tools/make_student.py notebooks/02_convolution.ipynb --out hw2/
     python tools/make_student.py notebooks/ --out student/ --force
+    python tools/make_student.py notebooks/ --out student/ --keep   # learners
 
 In each copy
 
@@ -17,17 +18,26 @@ In each copy
 - lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` are
   removed, markers included;
 - outputs, execution counts and saved widget state are cleared;
+- cells are locked as nbgrader's release locks them (test and read-only
+  cells ``editable: false``, every nbgrader cell ``deletable: false``), and
+  every nbgrader cell gets the checksum nbgrader records, so a copy is
+  byte-identical to ``nbgrader generate_assignment``'s release;
 - everything else (prose, figure code, visible checks, nbgrader metadata,
   cell ids) is kept as it is.
 
 Only the named notebooks are written, nothing else. The output is
 deterministic: running the script twice gives byte-identical files. It never
 writes into ``notebooks/`` (the instructor copies), and it refuses a
-non-empty output folder unless ``--force`` is given. See TEACHING.md.
+non-empty output folder unless ``--force`` is given. With ``--keep`` it
+writes only the notebooks that are not in the output folder yet, so a
+learner's own copies (and their work in them) are never touched: that is how
+``make lab`` keeps ``student/``, the learner's edition, up to date. See
+TEACHING.md.
 """
 
 import argparse
 import copy
+import hashlib
 import json
 import re
 import sys
@@ -83,6 +93,46 @@ def replace_region(source, begin, end, stub, where):
     return "\n".join(out), count
 
 
+def _is_locked(meta):
+    """nbgrader's rule: test cells, and cells marked locked, not solutions."""
+    if meta.get("solution"):
+        return False
+    return bool(meta.get("grade")) or bool(meta.get("locked"))
+
+
+def checksum(cell):
+    """The MD5 checksum nbgrader 0.9 stores for a cell (utils.compute_checksum).
+
+    Over the source, the cell type, the grade / solution / locked flags, the
+    grade_id and, for graded cells, the points.
+    """
+    meta = _nbgrader(cell)
+    parts = [cell_source(cell), cell["cell_type"], str(bool(meta.get("grade"))),
+             str(bool(meta.get("solution"))), str(_is_locked(meta)),
+             meta["grade_id"]]
+    if meta.get("grade"):
+        parts.append(str(float(meta["points"])))
+    digest = hashlib.md5()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def lock(cell):
+    """Lock and checksum a cell as nbgrader's LockCells/ComputeChecksums do."""
+    meta = _nbgrader(cell)
+    if not meta:
+        return
+    if meta.get("solution"):
+        cell["metadata"]["deletable"] = False       # editable: the answer
+    elif meta.get("grade") or meta.get("locked"):
+        cell["metadata"]["deletable"] = False
+        cell["metadata"]["editable"] = False
+    if meta.get("grade") or meta.get("solution") or meta.get("locked"):
+        meta["checksum"] = checksum(cell)
+        meta["cell_type"] = cell["cell_type"]
+
+
 def student_notebook(nb, name="notebook"):
     """Return the student copy of notebook ``nb`` (a dict); ``nb`` is kept.
 
@@ -120,8 +170,12 @@ def student_notebook(nb, name="notebook"):
         if code:
             cell["outputs"] = []
             cell["execution_count"] = None
+            for field in ("collapsed", "scrolled"):  # as nbconvert's ClearOutput
+                cell.get("metadata", {}).pop(field, None)
         cell.get("metadata", {}).pop("execution", None)  # timing
+        lock(cell)
     nb.get("metadata", {}).pop("widgets", None)  # saved widget state
+    nb.get("metadata", {}).pop("celltoolbar", None)
     return nb, counts
 
 
@@ -132,8 +186,9 @@ def notebook_text(nb):
 
 def collect(paths):
     """The notebook files named by ``paths`` (files or folders), in order."""
-    if not paths:
-        found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:  # the course and its assignments
+        found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted(
+            (NOTEBOOKS / "assignments").glob("*.ipynb"))
         if not found:
             raise StudentCopyError(f"no notebooks found in {NOTEBOOKS}")
         return found
@@ -186,11 +241,19 @@ def check_output_folder(out, sources, force):
             f"--out {out} is not empty; pass --force to overwrite its notebooks")
 
 
-def make_student(paths, out, force=False, log=print):
-    """Write student copies of ``paths`` into ``out``; return the new files."""
+def make_student(paths, out, force=False, log=print, keep=False):
+    """Write student copies of ``paths`` into ``out``; return the new files.
+
+    With ``keep``, notebooks already in ``out`` are left as they are.
+    """
     sources = collect(paths)
     out = Path(out)
-    check_output_folder(out, sources, force)
+    check_output_folder(out, sources, force or keep)
+    if keep:
+        kept = [s for s in sources if (out / s.name).exists()]
+        for src in kept:
+            log(f"{out / src.name} exists: kept as it is")
+        sources = [s for s in sources if s not in kept]
     texts = []
     for src in sources:
         try:
@@ -221,14 +284,20 @@ def main(argv=None):
         description="Make student copies of notebooks: solutions replaced "
         "by stubs, hidden tests removed, outputs cleared.")
     parser.add_argument("paths", nargs="*", metavar="NOTEBOOK_OR_FOLDER",
-                        help="default: every notebooks/NN_*.ipynb")
+                        help="default: every notebooks/NN_*.ipynb and "
+                        "notebooks/assignments/*.ipynb")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="folder for the student copies (not notebooks/)")
+    parser.add_argument("--keep", action="store_true",
+                        help="write only notebooks not yet in --out; never "
+                        "overwrite (a learner's own copies)")
     parser.add_argument("--force", action="store_true",
                         help="write into a non-empty --out folder")
     args = parser.parse_args(argv)
     try:
-        make_student(args.paths, args.out, args.force)
+        if args.force and args.keep:
+            raise StudentCopyError("--force and --keep contradict each other")
+        make_student(args.paths, args.out, args.force, keep=args.keep)
     except (StudentCopyError, OSError) as err:
         print(f"make_student: error: {err}", file=sys.stderr)
         return 2
