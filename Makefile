@@ -15,10 +15,11 @@ LAB_ARGS ?=
 
 lab: $(VENV)/.installed
 	@mkdir -p $(LAB_SETTINGS) && cp jupyter/overrides.json $(LAB_SETTINGS)/overrides.json
+	@$(BIN)/python tools/make_student.py --out student --keep
 	@if [ "$$(id -u)" = 0 ]; then \
 	  echo "make lab: running as root (a container or cloud VM?), so JupyterLab starts with --allow-root"; \
 	  root=--allow-root; fi; \
-	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/notebooks/00_setup_check.ipynb $$root $(LAB_ARGS)
+	$(BIN)/jupyter lab --LabApp.default_url=/lab/tree/student/00_setup_check.ipynb $$root $(LAB_ARGS)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -35,7 +36,7 @@ notebooks: $(VENV)/.installed
 
 # Teachers: student copies of every notebook into student/ (see TEACHING.md).
 student: $(VENV)/.installed
-	$(BIN)/python tools/make_student.py notebooks --out student --force
+	$(BIN)/python tools/make_student.py --out student --force
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

@@ -57,11 +57,18 @@ Modules, in the order the notebooks teach them:
 - networks: ``layers``, ``model`` (``Sequential``, ``lenet5``,
   ``tiny_cnn``), ``optim``, ``train`` (the training loop),
   ``callbacks`` (progress bar, live plot), ``augment``, ``checkpoint``,
-  ``cli`` (``python -m cnnlib.train``);
-- data: ``data`` (shipped MNIST digits, IDX files, a sample photograph);
+  ``cli`` (``python -m cnnlib.train``), ``inspect_model`` (what a trained
+  network learned: top patches, occlusion), ``threads`` (a fair share of
+  BLAS threads when many kernels share a machine);
+- upsampling: ``conv_transpose`` (transposed convolution, the adjoint of
+  ``conv``), ``upsample`` (nearest upsampling), ``autoencoder``;
+- data: ``data`` (shipped MNIST digits in ``cnnlib/datasets``, IDX files,
+  a sample photograph);
 - teaching: ``kernels`` (named 3x3 kernels), ``plotting`` (a package of
   figure helpers), ``widgets`` (one explorer module per topic), ``checks``
-  (exercise feedback), ``environment`` (the setup check).
+  (exercise feedback), ``grading`` and ``autograde`` (checks a student
+  cannot rebind; the cells nbgrader runs), ``environment`` (the setup
+  check).
 """
 
 __version__ = "0.1.0"

@@ -122,7 +122,9 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=600,
                         help="seconds allowed per cell (default 600)")
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = args.notebooks or (sorted((ROOT / "notebooks").glob("*.ipynb"))
+                               + sorted((ROOT / "notebooks" / "assignments")
+                                        .glob("*.ipynb")))
     for p in paths:
         if not p.is_file() or p.suffix != ".ipynb":
             parser.exit(2, f"execute_notebooks: not a notebook file: {p}\n")
