@@ -366,7 +366,7 @@ def _check_values(a, dtype, name, path, func):
         raise ValueError(f"{func}: {path} entry {name!r} holds {a[index]} at "
                          f"index {index}; a checkpoint holds finite weights")
     biggest = float(np.abs(a).max(initial=0))
-    if biggest > np.finfo(dtype).max:
+    if biggest > float(np.finfo(dtype).max):
         raise ValueError(f"{func}: {path} entry {name!r} holds values up to "
                          f"{biggest:.3g}, beyond the model's {np.dtype(dtype)} "
                          f"range")
