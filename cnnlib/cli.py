@@ -8,6 +8,7 @@ status is 130.
 """
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -126,6 +127,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     prog = parser.prog
     source = "subset" if args.data_dir is None else args.data_dir
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        parser.error(f"--data-dir: {args.data_dir} is not a directory")
     if args.save:
         try:  # before training: a model must not be trained for nothing
             check_save_path(args.save)
@@ -159,7 +162,8 @@ def main(argv=None):
                 return 1
             print(f"saved {args.save}")
     except TrainingDiverged as err:
-        parser.error(err)  # nothing saved: an existing checkpoint stays as it was
+        # nothing saved: an existing checkpoint stays as it was
+        parser.error(f"{err}; the peak was --lr {lr:g}")
     except KeyboardInterrupt:
         return _interrupted(model, counter, phase, args.save, prog)
     return 0
