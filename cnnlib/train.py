@@ -311,7 +311,7 @@ class _Watch:
     def diverged(self, what):
         epoch, i = self.where
         hint = f"try a smaller learning rate (it is {self.optimizer.lr:g})"
-        scale = float(np.abs(self.X).max())
+        scale = max(float(self.X.max()), -float(self.X.min()))  # no |X| copy
         if scale > 1e3:
             hint += (f", and scale the inputs: |X| reaches {scale:.3g} (e.g. "
                      f"load_mnist(..., dtype=np.float32, normalize=True))")
