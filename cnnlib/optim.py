@@ -74,8 +74,7 @@ class Optimizer:
                 f"{name}.step: no gradient for {missing}; call backward() "
                 f"before step()"
             )
-        for k, p in params.items():  # all checked before any is updated
-            _check_gradient(grads[k], p, k, name)
+        _check_gradients(params, grads, name)  # all, before any update
         self.t += 1
         for k, p in params.items():
             g = grads[k]
@@ -87,21 +86,27 @@ class Optimizer:
         raise NotImplementedError
 
 
-def _check_gradient(g, p, key, func):
-    if g.shape != p.shape:
-        raise ValueError(
-            f"{func}.step: gradient {key!r} has shape {g.shape}, the "
-            f"parameter {p.shape}"
-        )
-    # a sum is one cheap pass; only if it is not finite, look closer
+def _check_gradients(params, grads, func):
+    for k, p in params.items():
+        if grads[k].shape != p.shape:
+            raise ValueError(
+                f"{func}.step: gradient {k!r} has shape {grads[k].shape}, the "
+                f"parameter {p.shape}"
+            )
+    # One sum over everything is cheap and finite unless a NaN or inf (or an
+    # overflow) is there; only then look at each gradient.
     with np.errstate(over="ignore", invalid="ignore"):
-        finite = np.isfinite(np.add.reduce(g, axis=None))
-    if not finite and not np.isfinite(g).all():
-        raise ValueError(
-            f"{func}.step: gradient {key!r} must be finite, got "
-            f"{g[~np.isfinite(g)][0]}; nothing was updated (a learning rate "
-            f"too large makes the numbers overflow)"
-        )
+        total = sum(float(np.add.reduce(grads[k], axis=None)) for k in params)
+    if math.isfinite(total):
+        return
+    for k in params:
+        g = grads[k]
+        if not np.isfinite(g).all():
+            raise ValueError(
+                f"{func}.step: gradient {k!r} must be finite, got "
+                f"{g[~np.isfinite(g)][0]}; nothing was updated (a learning "
+                f"rate too large makes the numbers overflow)"
+            )
 
 
 class SGD(Optimizer):

@@ -297,12 +297,14 @@ class _Watch:
                 if "must be finite" not in str(err):
                     raise
                 raise self.diverged(f"numbers overflowed ({err})") from None
-            # a sum is one cheap pass; only if it is not finite, look closer
-            bad = [k for k, p in self.model.params().items()
-                   if not np.isfinite(np.add.reduce(p, axis=None))
-                   and not np.isfinite(p).all()]
-        if bad:
-            raise self.diverged(f"the weights {bad} are no longer finite")
+            # one cheap sum; only if it is not finite, look at each weight
+            params = self.model.params()
+            total = sum(float(np.add.reduce(p, axis=None))
+                        for p in params.values())
+        if not math.isfinite(total):
+            bad = [k for k, p in params.items() if not np.isfinite(p).all()]
+            if bad:
+                raise self.diverged(f"the weights {bad} are no longer finite")
 
     def check(self, loss):
         if not math.isfinite(loss) or loss > LOSS_LIMIT:
