@@ -24,22 +24,27 @@ Usage::
 torch rows are skipped when torch is not installed (it is only a benchmark
 dependency: ``pip install torch``, CPU build).
 
-Measured 2026-12-03 on the 2-vCPU development machine (AMD EPYC, a shared
-virtual machine with steal time; numpy 2.4 OpenBLAS, torch 2.13.0+cpu):
+Measured 2026-12-05 on the 2-vCPU development machine (AMD EPYC, shared by
+eight engineers' jobs; numpy 2.4 OpenBLAS, torch 2.13.0+cpu), load average
+in brackets:
 
-- step, 7 interleaved rounds, median [range] of per-round ratios to torch:
-  1 thread: cnnlib 8.00 ms, torch 8.59 ms, 0.97x [0.85, 1.04];
-  2 threads: cnnlib in one process 7.84 ms, 1.33x [1.11, 1.49] (only the
-  matrix products use the second core); cnnlib with 2 worker processes
-  (``--workers``, cnnlib.parallel) 6.39 ms, torch 5.91 ms, 1.02x [0.86, 1.18].
-  A second run of 7 rounds: 0.99x at 1 thread; at 2 threads, one process
-  1.24x, 2 worker processes 1.00x [0.86, 1.32].
-- full MNIST, 8 epochs, random_affine, seed 0, three runs: 99.17% in
-  69-79 s (1 worker), 99.13% in 55-69 s (2 workers); peak RSS 302 MiB
-  (workers: about 45 MiB each).
-- shipped subset, 20 epochs, random_affine: 97.8% in 11.8-14.5 s
-  (1 worker), 97.7% in 8.6-12.5 s (2 workers).
-- inference: 13,000-20,000 test images/s.
+- step, median [range] of per-round ratios to torch:
+  quiet (1.1), 7 rounds: 1 thread: cnnlib 4.83 ms, torch 4.62 ms, 1.09x
+  [0.96, 1.13]. A second run of 5 rounds (1.8-2.6): 1 thread 4.77 vs
+  4.09 ms, 1.17x [1.13, 1.20]; 2 threads: cnnlib 4.85 ms wall and 9.66 ms
+  CPU (no gain: the second thread only waits), torch 3.11 ms, 1.58x.
+  Busy (7-13), 7 rounds: 1 thread 33 vs 27 ms wall but 6.14 vs 6.05 ms
+  CPU; 2 threads 422 ms vs 538 ms wall (both libraries' threads wait for
+  cores that other jobs hold).
+  The cnnlib child with the code before the plain-loop rewrite (one
+  process through cnnlib.parallel), interleaved with this one, 3 rounds:
+  4.75-4.91 ms before, 4.80-5.05 ms now (the finiteness checks of the
+  gradients and weights; within run-to-run noise).
+- full MNIST, 8 epochs, random_affine, seed 0: 1 thread 99.23% in 41.5 s
+  (1.5; 464 s wall, 51 s CPU when busy at 12); 2 threads 99.13% in 138 s
+  wall, 177 s CPU (2.5; 757 s wall, 331 s CPU at 5-18). Peak RSS
+  301-316 MiB.
+- inference: 28,000-29,000 test images/s on a quiet machine.
 """
 
 import argparse
