@@ -151,7 +151,11 @@ def _pid_alive(pid):
 def _remove_stale_temps(folder):
     """Delete temporary files left by saves that were killed (kill -9)."""
     now = time.time()
-    for entry in os.scandir(folder):
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # an unlistable folder: the save itself will say more
+        return
+    for entry in entries:
         m = _TEMP.fullmatch(entry.name)
         if not m or not entry.is_file(follow_symlinks=False):
             continue

@@ -138,7 +138,7 @@ def main(argv=None):
     try:
         X, y, Xt, yt = _load(parser, source)
         # Defaults measured in benchmarks/train_mnist.py: 97.6-98.0% on the
-        # shipped digits in ~15 s of CPU, 99.2-99.4% on full MNIST in ~80 s.
+        # shipped digits in ~15 s of CPU, 99.1-99.4% on full MNIST in 40-80 s.
         small = source == "subset"
         epochs = args.epochs or (20 if small else 8)
         lr = args.lr or (3e-3 if small else 2e-3)
@@ -171,8 +171,8 @@ def main(argv=None):
 
 def _interrupted(model, counter, phase, path, prog):
     """Ctrl-C: save what was trained (if ``--save``), say so, exit 130."""
-    done = (f"after {counter.steps:,} training steps ({counter.epochs} full "
-            f"epochs)")
+    epochs = f"{counter.epochs} full epoch{'' if counter.epochs == 1 else 's'}"
+    done = f"after {counter.steps:,} training steps ({epochs})"
     if model is None or counter.steps == 0:
         message = f"interrupted {phase}; nothing was trained, nothing saved"
     elif not path:

@@ -191,7 +191,7 @@ def test_cli_ctrl_c_during_training_saves_what_was_trained(tmp_path):
     assert len(lines) == 1 and "Traceback" not in err, err
     assert re.fullmatch(r"python -m cnnlib.train: interrupted during training; "
                         r"saved the model after [1-9][\d,]* training steps "
-                        r"\(\d+ full epochs\) to " + re.escape(str(ckpt)),
+                        r"\(\d+ full epochs?\) to " + re.escape(str(ckpt)),
                         lines[0]), lines[0]
     assert "test accuracy" not in out
     load(tiny_cnn, ckpt)
@@ -218,7 +218,7 @@ def test_cli_ctrl_c_during_the_final_evaluation_saves(tmp_path, monkeypatch,
     assert status == 130
     assert err == (f"python -m cnnlib.train: interrupted during the final "
                    f"evaluation; saved the model after 63 training steps "
-                   f"(1 full epochs) to {ckpt}\n")
+                   f"(1 full epoch) to {ckpt}\n")
     load(tiny_cnn, ckpt)
 
 
@@ -235,5 +235,5 @@ def test_cli_ctrl_c_before_training_saves_nothing(tmp_path, monkeypatch, capsys)
 def test_cli_ctrl_c_without_save_says_nothing_was_saved(monkeypatch, capsys):
     status, out, err = _main(monkeypatch, capsys, evaluate=_interrupt)
     assert status == 130
-    assert err.endswith("after 63 training steps (1 full epochs); not saved "
+    assert err.endswith("after 63 training steps (1 full epoch); not saved "
                         "(no --save)\n"), err
