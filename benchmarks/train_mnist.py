@@ -3,42 +3,48 @@
 Measures (never asserts), each in a fresh subprocess so thread settings
 and peak memory are clean:
 
-1. step time (forward + backward + Adam step, LeNet-5, batch 64, float32)
-   for cnnlib (one process; and one worker process per thread) and torch
-   at 1 and 2 threads, interleaved, ``--repeats`` rounds, medians of
-   wall-clock and CPU time and of the per-round ratios;
+1. step time (forward + backward + Adam step, LeNet-5, batch 64, float32:
+   `cnnlib.train.train_step`) for cnnlib and torch at 1 and 2 threads
+   (``OPENBLAS_NUM_THREADS`` for NumPy, ``torch.set_num_threads``),
+   interleaved, ``--repeats`` rounds, medians of wall-clock and CPU time
+   and of the per-round ratios;
 2. full MNIST (``--data-dir``, the four IDX files): LeNet-5, batch 64,
-   float32, Adam with a cosine schedule: test accuracy, training time,
-   peak RSS (as ``/usr/bin/time -v`` reports it: the child's ``ru_maxrss``)
-   and inference speed on the 10,000 test images;
+   float32, Adam with a cosine schedule, at each of ``--train-threads``:
+   test accuracy, training time, peak RSS (as ``/usr/bin/time -v`` reports
+   it: the child's ``ru_maxrss``) and inference speed on the 10,000 test
+   images;
 3. the shipped 4,000/1,000 subset with the notebook model.
 
 Usage::
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/train_mnist.py
+    .venv/bin/python benchmarks/train_mnist.py
     .venv/bin/python benchmarks/train_mnist.py --only steps --repeats 7
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/train_mnist.py \
-        --only full --only subset --workers 1,2
+    .venv/bin/python benchmarks/train_mnist.py --only full --train-threads 1,2
 
 torch rows are skipped when torch is not installed (it is only a benchmark
 dependency: ``pip install torch``, CPU build).
 
-Measured 2026-12-03 on the 2-vCPU development machine (AMD EPYC, a shared
-virtual machine with steal time; numpy 2.4 OpenBLAS, torch 2.13.0+cpu):
+Measured 2026-12-05 on the 2-vCPU development machine (AMD EPYC, shared by
+eight engineers' jobs; numpy 2.4 OpenBLAS, torch 2.13.0+cpu), load average
+in brackets:
 
-- step, 7 interleaved rounds, median [range] of per-round ratios to torch:
-  1 thread: cnnlib 8.00 ms, torch 8.59 ms, 0.97x [0.85, 1.04];
-  2 threads: cnnlib in one process 7.84 ms, 1.33x [1.11, 1.49] (only the
-  matrix products use the second core); cnnlib with 2 worker processes
-  (``--workers``, cnnlib.parallel) 6.39 ms, torch 5.91 ms, 1.02x [0.86, 1.18].
-  A second run of 7 rounds: 0.99x at 1 thread; at 2 threads, one process
-  1.24x, 2 worker processes 1.00x [0.86, 1.32].
-- full MNIST, 8 epochs, random_affine, seed 0, three runs: 99.17% in
-  69-79 s (1 worker), 99.13% in 55-69 s (2 workers); peak RSS 302 MiB
-  (workers: about 45 MiB each).
-- shipped subset, 20 epochs, random_affine: 97.8% in 11.8-14.5 s
-  (1 worker), 97.7% in 8.6-12.5 s (2 workers).
-- inference: 13,000-20,000 test images/s.
+- step, median [range] of per-round ratios to torch:
+  quiet (1.1), 7 rounds: 1 thread: cnnlib 4.83 ms, torch 4.62 ms, 1.09x
+  [0.96, 1.13]. A second run of 5 rounds (1.8-2.6): 1 thread 4.77 vs
+  4.09 ms, 1.17x [1.13, 1.20]; 2 threads: cnnlib 4.85 ms wall and 9.66 ms
+  CPU (no gain: the second thread only waits), torch 3.11 ms, 1.58x.
+  Busy (7-13), 7 rounds: 1 thread 33 vs 27 ms wall but 6.14 vs 6.05 ms
+  CPU; 2 threads 422 ms vs 538 ms wall (both libraries' threads wait for
+  cores that other jobs hold).
+  The cnnlib child with the code before the plain-loop rewrite (one
+  process through cnnlib.parallel), interleaved with this one, 3 rounds:
+  4.75-4.91 ms before, 4.80-5.05 ms now (the finiteness checks of the
+  gradients and weights; within run-to-run noise).
+- full MNIST, 8 epochs, random_affine, seed 0: 1 thread 99.23% in 41.5 s
+  (1.5; 464 s wall, 51 s CPU when busy at 12); 2 threads 99.13% in 138 s
+  wall, 177 s CPU (2.5; 757 s wall, 331 s CPU at 5-18). Peak RSS
+  301-316 MiB.
+- inference: 28,000-29,000 test images/s on a quiet machine.
 """
 
 import argparse
@@ -96,25 +102,15 @@ def child_steps(lib, steps, batch):
     else:
         from cnnlib.model import lenet5
         from cnnlib.optim import Adam
-        from cnnlib.parallel import DataParallel
+        from cnnlib.train import train_step
 
         model, opt = lenet5(), Adam(1e-3)
-        # "cnnlib": one process, BLAS may use the threads; "cnnlib-workers":
-        # one single-threaded worker process per thread (cnnlib.parallel).
-        workers = int(os.environ["OPENBLAS_NUM_THREADS"]) if lib == \
-            "cnnlib-workers" else 1
-        dp = DataParallel(model, workers, batch, X.shape[1:])
 
-        def step(i):
-            dp.step(X[i], y[i])
-            opt.step(model)
+        def step(i):  # exactly what fit runs for every batch
+            train_step(model, X[i], y[i], opt)
 
-    def cpu_time():  # this process and its worker processes (Linux /proc)
-        t = time.process_time()
-        for proc in getattr(dp, "_procs", []) if lib != "torch" else []:
-            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")")[1]
-            t += sum(map(int, fields.split()[11:13])) / os.sysconf("SC_CLK_TCK")
-        return t
+    def cpu_time():
+        return time.process_time()
 
     for i in order[:20]:  # warm-up: allocator, BLAS buffers
         step(i)
@@ -125,7 +121,7 @@ def child_steps(lib, steps, batch):
     print(json.dumps({"wall_ms": wall / steps * 1e3, "cpu_ms": cpu / steps * 1e3}))
 
 
-def child_train(source, model_name, epochs, lr, batch, seed, augment, workers):
+def child_train(source, model_name, epochs, lr, batch, seed, augment):
     """Train, evaluate, time inference; print JSON."""
     import numpy as np
 
@@ -143,7 +139,7 @@ def child_train(source, model_name, epochs, lr, batch, seed, augment, workers):
     cpu = time.process_time()
     hist = fit(model, X, y, epochs=epochs, batch_size=batch, optimizer=Adam(lr),
                lr_schedule=cosine(lr, epochs), seed=seed, progress=False,
-               augment=random_affine() if augment else None, workers=workers)
+               augment=random_affine() if augment else None)
     cpu = time.process_time() - cpu
     _, acc = evaluate(model, Xt, yt)
     times, cpus = [], []
@@ -191,9 +187,9 @@ def bench_steps(repeats, steps, threads_list):
     try:
         import torch  # noqa: F401
 
-        libs = ["cnnlib", "cnnlib-workers", "torch"]
+        libs = ["cnnlib", "torch"]
     except ImportError:
-        libs = ["cnnlib", "cnnlib-workers"]
+        libs = ["cnnlib"]
         print("torch not installed: torch rows skipped")
     print(f"\n== step time: LeNet-5, batch 64, float32, {steps} steps, "
           f"{repeats} rounds (each runs every row once, interleaved) ==")
@@ -202,7 +198,7 @@ def bench_steps(repeats, steps, threads_list):
         for t in threads_list:
             for lib in libs:
                 res[t, lib].append(run_child(["steps", lib, str(steps)], t))
-    print(f"{'threads':>7}  {'library':14} {'wall ms':>8} {'cpu ms':>8}   "
+    print(f"{'threads':>7}  {'library':8} {'wall ms':>8} {'cpu ms':>8}   "
           f"wall x torch: median [min, max] of per-round ratios")
     for t in threads_list:
         for lib in libs:
@@ -215,23 +211,22 @@ def bench_steps(repeats, steps, threads_list):
                       for a, b in zip(rows, res[t, "torch"], strict=True)]
                 ratio = (f"{statistics.median(rs):.2f} "
                          f"[{min(rs):.2f}, {max(rs):.2f}]")
-            print(f"{t:>7}  {lib:14} {wall:8.2f} {cpu:8.2f}   {ratio}",
+            print(f"{t:>7}  {lib:8} {wall:8.2f} {cpu:8.2f}   {ratio}",
                   flush=True)
 
 
-def bench_train(source, label, model, epochs, lr, seed, augment, threads,
-                workers):
+def bench_train(source, label, model, epochs, lr, seed, augment, threads):
     r = run_child(["train", str(source), model, str(epochs), str(lr), "64",
-                   str(seed), str(int(augment)), str(workers)], threads)
+                   str(seed), str(int(augment))], threads)
     rss = f"{r['peak_rss_mib']:.0f} MiB" if r["peak_rss_mib"] else "n/a"
     print(f"{label}: {model}, {r['n_train']:,} train / {r['n_test']:,} test, "
           f"{epochs} epochs, Adam lr {lr} cosine, seed {seed}"
-          f"{', random_affine' if augment else ''}, {workers} worker(s): "
+          f"{', random_affine' if augment else ''}, {threads} BLAS thread(s): "
           f"test accuracy {r['test_acc']:.2%} (train {r['train_acc']:.2%}); "
           f"training {r['train_s']:.1f} s wall, {r['train_cpu_s']:.1f} s CPU; "
           f"inference {r['infer_per_s']:,.0f} images/s wall, "
-          f"{r['infer_per_cpu_s']:,.0f} per CPU-second; peak RSS {rss}",
-          flush=True)
+          f"{r['infer_per_cpu_s']:,.0f} per CPU-second; peak RSS {rss}; "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)
     return r
 
 
@@ -250,9 +245,9 @@ def main():
     p.add_argument("--subset-lr", type=float, default=3e-3)
     p.add_argument("--subset-augment", type=int, default=1, choices=[0, 1])
     p.add_argument("--seeds", default="0")
-    p.add_argument("--workers", default="1",
-                   help="comma-separated worker counts for the training runs "
-                        "(cnnlib.parallel; 1 = in-process)")
+    p.add_argument("--train-threads", default="1",
+                   help="comma-separated BLAS thread counts for the training "
+                        "runs")
     args = p.parse_args()
     parts = args.only or ["steps", "full", "subset"]
     threads = [int(t) for t in args.threads.split(",")]
@@ -262,24 +257,23 @@ def main():
     if "steps" in parts:
         bench_steps(args.repeats, args.steps, threads)
     seeds = [int(s) for s in args.seeds.split(",")]
-    workers = [int(w) for w in args.workers.split(",")]
+    train_threads = [int(t) for t in args.train_threads.split(",")]
     if "full" in parts:
         if args.data_dir is None or not Path(args.data_dir).is_dir():
             print("\nfull MNIST skipped: no --data-dir")
         else:
             print("\n== full MNIST ==")
             for seed in seeds:
-                for w in workers:
+                for t in train_threads:
                     bench_train(args.data_dir, "full", "lenet5", args.epochs,
-                                args.lr, seed, bool(args.full_augment),
-                                threads[0], w)
+                                args.lr, seed, bool(args.full_augment), t)
     if "subset" in parts:
         print("\n== shipped subset ==")
         for seed in seeds:
-            for w in workers:
+            for t in train_threads:
                 bench_train("subset", "subset", args.subset_model,
                             args.subset_epochs, args.subset_lr, seed,
-                            bool(args.subset_augment), threads[0], w)
+                            bool(args.subset_augment), t)
 
 
 if __name__ == "__main__":
@@ -288,8 +282,8 @@ if __name__ == "__main__":
         if kind == "steps":
             child_steps(rest[0], int(rest[1]), 64)
         else:
-            src, name, ep, lr, batch, seed, aug, workers = rest
+            src, name, ep, lr, batch, seed, aug = rest
             child_train(src, name, int(ep), float(lr), int(batch), int(seed),
-                        bool(int(aug)), int(workers))
+                        bool(int(aug)))
     else:
         main()

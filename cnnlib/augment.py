@@ -9,6 +9,8 @@ Taught in notebooks/07_training_a_cnn.ipynb.
 
 import numpy as np
 
+from .shapes import check_number
+
 __all__ = ["random_affine"]
 
 
@@ -36,13 +38,11 @@ def random_affine(rotate=10.0, scale=0.1, shift=2.0):
     With 4,000 training digits a network soon memorises them; moving the
     digits a little each epoch makes it learn shapes instead (about +1% test
     accuracy on the shipped subset). Costs ~0.8 ms per batch of 64 28x28.
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
-    for name, v in (("rotate", rotate), ("scale", scale), ("shift", shift)):
-        if not isinstance(v, (int, float)) or not 0 <= v < (1 if name ==
-                                                            "scale" else 1e3):
-            raise ValueError(f"random_affine: {name} must be a number >= 0, "
-                             f"got {v!r}")
+    f = "random_affine"
+    rotate = check_number(rotate, "rotate", f, high=1e3)
+    scale = check_number(scale, "scale", f, high=1.0)
+    shift = check_number(shift, "shift", f, high=1e3)
 
     def augment(x, rng):
         n, c, h, w = x.shape

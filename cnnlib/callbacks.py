@@ -25,10 +25,6 @@ class Callback:
     'history'}``; ``on_batch_end(step, logs)`` gets the running ``loss``,
     ``acc`` and fractional ``epoch``; ``on_epoch_end(epoch, logs)`` gets
     that epoch's entries of the history.
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
 
     def on_train_begin(self, info):
@@ -62,7 +58,6 @@ class ProgressBar(Callback):
     -----
     ``tqdm.auto`` draws a widget bar in Jupyter and a text bar (on stderr)
     in a terminal. `cnnlib.train.fit` adds one unless ``progress=False``.
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
 
     def __init__(self, per_epoch=None, **tqdm_kwargs):
@@ -121,9 +116,6 @@ def render_history(history, figsize=(8, 3)):
     matplotlib.figure.Figure
         Built without pyplot, so it never displays twice or leaks.
 
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     from matplotlib.figure import Figure
 
@@ -168,7 +160,6 @@ class LivePlot(Callback):
     Updates one output in place through an IPython display handle, sending
     only ``image/png`` (no ``<Figure ...>`` text). Outside a notebook it
     draws nothing until the end, and then only if ``path`` is given.
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
 
     def __init__(self, interval=1.0, path=None, figsize=(8, 3)):

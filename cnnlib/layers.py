@@ -12,7 +12,15 @@ Taught in notebooks/07_training_a_cnn.ipynb.
 import numpy as np
 
 from . import activations, conv, linear, local, pool
-from .shapes import as_pair, check_array, conv_output_size, pool_output_size
+from .shapes import (
+    as_pair,
+    check_array,
+    check_dout,
+    check_number,
+    check_positive_int,
+    conv_output_size,
+    pool_output_size,
+)
 
 __all__ = [
     "Layer", "Conv2D", "ReLU", "MaxPool2D", "AvgPool2D", "Flatten", "Linear",
@@ -41,12 +49,6 @@ def _init(rng, shape, fan_in, fan_out, init, dtype, func):
             f"{func}: init must be 'he', 'glorot' or a std >= 0, got {init!r}"
         )
     return (rng.standard_normal(shape) * std).astype(dtype)
-
-
-def _positive_int(v, name, func):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-        raise ValueError(f"{func}: {name} must be a positive int, got {v!r}")
-    return int(v)
 
 
 class Layer:
@@ -97,6 +99,26 @@ class Layer:
                 f"{x.shape}"
             )
 
+    def _cached(self):
+        """The forward cache, or a clear error if there was no forward."""
+        if self.cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward: no forward pass to go back "
+                f"through; call forward(x) before backward(dout)"
+            )
+        return self.cache
+
+    def _check_input_shape(self, input_shape, channels=None):
+        """For `output_shape`: refuse what `forward` would refuse."""
+        shape = tuple(input_shape)
+        if len(shape) != 3 or channels not in (None, shape[0]):
+            c = "C" if channels is None else channels
+            raise ValueError(
+                f"{type(self).__name__}: expects one example of shape "
+                f"({c}, H, W), got input of shape {shape}"
+            )
+        return shape
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -119,7 +141,7 @@ class Conv2D(Layer):
     Notes
     -----
     Forward: ``x (N, C, H, W) -> out (N, F, H_out, W_out)``, computed by
-    `cnnlib.conv.conv2d_forward`. Taught in notebooks/02_convolution.ipynb.
+    `cnnlib.conv.conv2d_forward`.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1,
@@ -127,8 +149,8 @@ class Conv2D(Layer):
                  dtype=np.float32):
         super().__init__()
         f = "Conv2D"
-        self.in_channels = _positive_int(in_channels, "in_channels", f)
-        self.out_channels = _positive_int(out_channels, "out_channels", f)
+        self.in_channels = check_positive_int(in_channels, "in_channels", f)
+        self.out_channels = check_positive_int(out_channels, "out_channels", f)
         kh, kw = as_pair(kernel_size, "kernel_size", f)
         self.stride = stride
         self.padding = padding
@@ -155,12 +177,12 @@ class Conv2D(Layer):
 
     def backward(self, dout, need_dx=True):
         # The first layer's dx is never used: skipping it saves a col2im.
-        dx, dw, db = conv.conv2d_backward(dout, self.cache, need_dx=need_dx)
+        dx, dw, db = conv.conv2d_backward(dout, self._cached(), need_dx=need_dx)
         self.grads["w"], self.grads["b"] = dw, db
         return dx
 
     def output_shape(self, input_shape):
-        _, h, w = input_shape
+        _, h, w = self._check_input_shape(input_shape, self.in_channels)
         kh, kw = self.params["w"].shape[2:]
         ho, wo = conv_output_size((h, w), (kh, kw), self.stride, self.padding,
                                   self.dilation)
@@ -176,19 +198,14 @@ class Conv2D(Layer):
 
 
 class ReLU(Layer):
-    """Rectified linear unit, ``max(0, x)``; no parameters.
-
-    Notes
-    -----
-    Taught in notebooks/04_relu_and_nonlinearity.ipynb.
-    """
+    """Rectified linear unit, ``max(0, x)``; no parameters."""
 
     def forward(self, x):
         out, self.cache = activations.relu_forward(x)
         return out
 
     def backward(self, dout, need_dx=True):
-        return activations.relu_backward(dout, self.cache)
+        return activations.relu_backward(dout, self._cached())
 
 
 class _Pool(Layer):
@@ -203,7 +220,6 @@ class _Pool(Layer):
         as_pair(padding, "padding", f, minimum=0)
         self.size, self.padding = size, padding
         self.stride = size if stride is None else stride
-        self.kernel_size = size  # the name cnnlib.shapes.receptive_field reads
 
     def forward(self, x):
         self._check_input(x)
@@ -212,10 +228,10 @@ class _Pool(Layer):
         return out
 
     def backward(self, dout, need_dx=True):
-        return type(self)._backward(dout, self.cache)
+        return type(self)._backward(dout, self._cached())
 
     def output_shape(self, input_shape):
-        c, h, w = input_shape
+        c, h, w = self._check_input_shape(input_shape)
         ho, wo = pool_output_size((h, w), self.size, self.stride, self.padding)
         return (c, ho, wo)
 
@@ -230,8 +246,7 @@ class MaxPool2D(_Pool):
 
     Notes
     -----
-    ``x (N, C, H, W) -> (N, C, H_out, W_out)`` by `cnnlib.pool`. Taught in
-    notebooks/05_pooling_and_downsampling.ipynb.
+    ``x (N, C, H, W) -> (N, C, H_out, W_out)`` by `cnnlib.pool`.
     """
 
     _forward = staticmethod(pool.maxpool2d_forward)
@@ -239,31 +254,21 @@ class MaxPool2D(_Pool):
 
 
 class AvgPool2D(_Pool):
-    """Average pooling over ``size`` windows (stride defaults to ``size``).
-
-    Notes
-    -----
-    Taught in notebooks/05_pooling_and_downsampling.ipynb.
-    """
+    """Average pooling over ``size`` windows (stride defaults to ``size``)."""
 
     _forward = staticmethod(pool.avgpool2d_forward)
     _backward = staticmethod(pool.avgpool2d_backward)
 
 
 class Flatten(Layer):
-    """``(N, C, H, W) -> (N, C*H*W)``, in C order (as PyTorch's flatten).
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
-    """
+    """``(N, C, H, W) -> (N, C*H*W)``, in C order (as PyTorch's flatten)."""
 
     def forward(self, x):
         out, self.cache = linear.flatten_forward(x)
         return out
 
     def backward(self, dout, need_dx=True):
-        return linear.flatten_backward(dout, self.cache)
+        return linear.flatten_backward(dout, self._cached())
 
     def output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
@@ -280,17 +285,14 @@ class Linear(Layer):
     rng, seed, dtype
         As in `Conv2D`.
 
-    Notes
-    -----
-    Taught in notebooks/01_local_connectivity.ipynb.
     """
 
     def __init__(self, in_features, out_features, init="he", rng=None,
                  seed=None, dtype=np.float32):
         super().__init__()
         f = "Linear"
-        self.in_features = _positive_int(in_features, "in_features", f)
-        self.out_features = _positive_int(out_features, "out_features", f)
+        self.in_features = check_positive_int(in_features, "in_features", f)
+        self.out_features = check_positive_int(out_features, "out_features", f)
         self.dtype = _dtype(dtype, f)
         rng = np.random.default_rng(seed) if rng is None else rng
         d, m = self.in_features, self.out_features
@@ -310,7 +312,7 @@ class Linear(Layer):
         return out
 
     def backward(self, dout, need_dx=True):
-        dx, dw, db = linear.linear_backward(dout, self.cache)
+        dx, dw, db = linear.linear_backward(dout, self._cached())
         self.grads["w"], self.grads["b"] = dw, db
         return dx
 
@@ -340,8 +342,7 @@ class LocallyConnected2D(Layer):
 
     Notes
     -----
-    ``w (H_out, W_out, F, C, KH, KW)``, ``b (F, H_out, W_out)``. Taught in
-    notebooks/01_local_connectivity.ipynb.
+    ``w (H_out, W_out, F, C, KH, KW)``, ``b (F, H_out, W_out)``.
     """
 
     def __init__(self, in_channels, out_channels, input_size, kernel_size,
@@ -349,8 +350,8 @@ class LocallyConnected2D(Layer):
                  dtype=np.float32):
         super().__init__()
         f = "LocallyConnected2D"
-        self.in_channels = _positive_int(in_channels, "in_channels", f)
-        self.out_channels = _positive_int(out_channels, "out_channels", f)
+        self.in_channels = check_positive_int(in_channels, "in_channels", f)
+        self.out_channels = check_positive_int(out_channels, "out_channels", f)
         self.input_size = as_pair(input_size, "input_size", f)
         kh, kw = as_pair(kernel_size, "kernel_size", f)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
@@ -377,11 +378,18 @@ class LocallyConnected2D(Layer):
         return out
 
     def backward(self, dout, need_dx=True):
-        dx, dw, db = local.local2d_backward(dout, self.cache)
+        dx, dw, db = local.local2d_backward(dout, self._cached())
         self.grads["w"], self.grads["b"] = dw, db
         return dx
 
     def output_shape(self, input_shape):
+        _, h, w = self._check_input_shape(input_shape, self.in_channels)
+        if (h, w) != self.input_size:
+            raise ValueError(
+                f"LocallyConnected2D: expects {self.input_size[0]}x"
+                f"{self.input_size[1]} inputs (input_size), got input of shape "
+                f"{tuple(input_shape)}"
+            )
         return (self.out_channels,) + self.params["w"].shape[:2]
 
     def __repr__(self):
@@ -403,22 +411,23 @@ class Dropout(Layer):
 
     def __init__(self, p=0.5, rng=None, seed=None):
         super().__init__()
-        if not (isinstance(p, (int, float)) and 0 <= p < 1):
-            raise ValueError(f"Dropout: p must be a float in [0, 1), got {p!r}")
-        self.p = float(p)
+        self.p = check_number(p, "p", "Dropout", high=1.0)
         self.rng = np.random.default_rng(seed) if rng is None else rng
 
     def forward(self, x):
         check_array(x, "x", "Dropout.forward")
         if not self.training or self.p == 0:
-            self.cache = None
+            self.cache = (x.shape, x.dtype, None)  # the identity
             return x
         keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p
-        self.cache = keep * x.dtype.type(1 / (1 - self.p))
-        return x * self.cache
+        scale = keep * x.dtype.type(1 / (1 - self.p))
+        self.cache = (x.shape, x.dtype, scale)
+        return x * scale
 
     def backward(self, dout, need_dx=True):
-        return dout if self.cache is None else dout * self.cache
+        shape, dtype, scale = self._cached()
+        check_dout(dout, shape, dtype, "Dropout.backward")
+        return dout if scale is None else dout * scale
 
     def __repr__(self):
         return f"Dropout({self.p})"

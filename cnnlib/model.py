@@ -14,7 +14,6 @@ from .layers import Conv2D, Flatten, Linear, MaxPool2D, ReLU
 __all__ = ["Sequential", "lenet5", "tiny_cnn"]
 
 
-
 class Sequential:
     """Layers applied one after another; parameters named ``'<i>.<name>'``.
 
@@ -28,12 +27,6 @@ class Sequential:
     ...                    Linear(4 * 26 * 26, 10, seed=1))
     >>> [name for name in model.params()]
     ['0.w', '0.b', '3.w', '3.b']
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb (first used in
-    notebooks/05_pooling_and_downsampling.ipynb and
-    notebooks/06_backpropagation.ipynb).
     """
 
     def __init__(self, *layers):
@@ -44,6 +37,7 @@ class Sequential:
                     f"backward, got {layer!r}"
                 )
         self.layers = list(layers)
+        self._ran_forward = False
 
     def __len__(self):
         return len(self.layers)
@@ -65,6 +59,7 @@ class Sequential:
         """Run ``x (N, C, H, W)`` through every layer; returns the last output."""
         for layer in self.layers:
             x = layer.forward(x)
+        self._ran_forward = True
         return x
 
     __call__ = forward
@@ -76,6 +71,9 @@ class Sequential:
         input, or None if ``need_dx`` is False (training never needs it, and
         the first convolution then skips its most expensive part).
         """
+        if not getattr(self, "_ran_forward", False):
+            raise RuntimeError("Sequential.backward: no forward pass to go back "
+                               "through; call forward(x) before backward(dout)")
         for i in range(len(self.layers) - 1, -1, -1):
             dout = self.layers[i].backward(dout, need_dx=need_dx or i > 0)
         return dout if need_dx else None
@@ -126,7 +124,11 @@ class Sequential:
         """
         rows, shape = [], tuple(input_shape)
         for i, layer in enumerate(self.layers):
-            shape = layer.output_shape(shape)
+            try:
+                shape = layer.output_shape(shape)
+            except ValueError as err:  # what forward would refuse too
+                raise ValueError(f"Sequential.summary: layer {i} ({layer!r}) "
+                                 f"cannot take input {shape}: {err}") from None
             n = sum(p.size for p in layer.params.values())
             rows.append((f"{i}", repr(layer), str(shape), f"{n:,}"))
         head = ("#", "layer", "output shape", "params")
@@ -163,7 +165,6 @@ def lenet5(seed=0, dtype=np.float32):
     pooling train faster. Hidden layers start with He initialisation; the
     logits layer starts small (std 0.01), so the first predictions are
     nearly uniform and the initial loss is close to log(10).
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     rng = np.random.default_rng(seed)
     kw = dict(rng=rng, dtype=dtype)
@@ -178,10 +179,6 @@ def tiny_cnn(seed=0, dtype=np.float32):
     """A small fast CNN for notebooks (5,258 params).
 
     conv3x3(8) - ReLU - pool2 - conv3x3(16) - ReLU - pool2 - fc10 on 28x28.
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     rng = np.random.default_rng(seed)
     kw = dict(rng=rng, dtype=dtype)

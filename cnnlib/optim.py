@@ -19,16 +19,9 @@ import math
 
 import numpy as np
 
+from .shapes import check_number
+
 __all__ = ["Optimizer", "SGD", "Adam", "constant", "step_decay", "cosine"]
-
-
-def _number(v, name, func, low=0.0, high=math.inf, low_open=False):
-    ok = isinstance(v, (int, float, np.floating)) and not isinstance(v, bool)
-    ok = ok and math.isfinite(v) and (v > low if low_open else v >= low)
-    if not (ok and v < high):
-        where = f"({'(' if low_open else '['}{low}, {high})"
-        raise ValueError(f"{func}: {name} must be a number in {where}, got {v!r}")
-    return float(v)
 
 
 class Optimizer:
@@ -36,10 +29,19 @@ class Optimizer:
 
     def __init__(self, lr, weight_decay=0.0):
         name = type(self).__name__
-        self.lr = _number(lr, "lr", name, low_open=True)
-        self.weight_decay = _number(weight_decay, "weight_decay", name)
+        self.lr = check_number(lr, "lr", name, low_open=True)
+        self.weight_decay = check_number(weight_decay, "weight_decay", name)
         self.t = 0
         self.state = {}
+
+    @property
+    def lr(self):
+        """The learning rate; a schedule may change it, never below 0."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        self._lr = check_number(value, "lr", type(self).__name__)
 
     def step(self, params, grads=None):
         """Update every parameter in place from its gradient.
@@ -51,6 +53,12 @@ class Optimizer:
             arrays to update in place.
         grads : dict of str -> ndarray, optional
             Needed when ``params`` is a dict; same names and shapes.
+
+        Raises
+        ------
+        ValueError
+            A gradient is missing, mis-shaped or not finite; nothing is
+            updated then.
         """
         name = type(self).__name__
         if grads is None:
@@ -66,20 +74,39 @@ class Optimizer:
                 f"{name}.step: no gradient for {missing}; call backward() "
                 f"before step()"
             )
+        _check_gradients(params, grads, name)  # all, before any update
         self.t += 1
         for k, p in params.items():
             g = grads[k]
-            if g.shape != p.shape:
-                raise ValueError(
-                    f"{name}.step: gradient {k!r} has shape {g.shape}, the "
-                    f"parameter {p.shape}"
-                )
             if self.weight_decay:
                 g = g + p.dtype.type(self.weight_decay) * p  # L2 penalty
             self._update(k, p, g)
 
     def _update(self, key, p, g):  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+def _check_gradients(params, grads, func):
+    for k, p in params.items():
+        if grads[k].shape != p.shape:
+            raise ValueError(
+                f"{func}.step: gradient {k!r} has shape {grads[k].shape}, the "
+                f"parameter {p.shape}"
+            )
+    # One sum over everything is cheap and finite unless a NaN or inf (or an
+    # overflow) is there; only then look at each gradient.
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = sum(float(np.add.reduce(grads[k], axis=None)) for k in params)
+    if math.isfinite(total):
+        return
+    for k in params:
+        g = grads[k]
+        if not np.isfinite(g).all():
+            raise ValueError(
+                f"{func}.step: gradient {k!r} must be finite, got "
+                f"{g[~np.isfinite(g)][0]}; nothing was updated (a learning "
+                f"rate too large makes the numbers overflow)"
+            )
 
 
 class SGD(Optimizer):
@@ -97,12 +124,12 @@ class SGD(Optimizer):
     -----
     As in PyTorch: ``v = momentum * v + g``, then ``p -= lr * v`` (or
     ``p -= lr * (g + momentum * v)`` with Nesterov). The first step has
-    ``v = g``. Taught in notebooks/07_training_a_cnn.ipynb.
+    ``v = g``.
     """
 
     def __init__(self, lr=0.01, momentum=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(lr, weight_decay)
-        self.momentum = _number(momentum, "momentum", "SGD", high=1.0)
+        self.momentum = check_number(momentum, "momentum", "SGD", high=1.0)
         if nesterov and not self.momentum:
             raise ValueError("SGD: nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
@@ -138,15 +165,15 @@ class Adam(Optimizer):
     -----
     ``m = b1*m + (1-b1)*g``; ``v = b2*v + (1-b2)*g**2``;
     ``p -= lr * (m / (1-b1**t)) / (sqrt(v / (1-b2**t)) + eps)``.
-    Kingma and Ba (2015). Taught in notebooks/07_training_a_cnn.ipynb.
+    Kingma and Ba (2015).
     """
 
     def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(lr, weight_decay)
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"Adam: betas must be a pair, got {betas!r}")
-        self.betas = tuple(_number(b, "betas", "Adam", high=1.0) for b in betas)
-        self.eps = _number(eps, "eps", "Adam", low_open=True)
+        self.betas = tuple(check_number(b, "betas", "Adam", high=1.0) for b in betas)
+        self.eps = check_number(eps, "eps", "Adam", low_open=True)
 
     def _update(self, key, p, g):
         b1, b2 = self.betas
@@ -179,7 +206,7 @@ class Adam(Optimizer):
 
 def constant(lr):
     """Schedule ``t -> lr``."""
-    lr = _number(lr, "lr", "constant", low_open=True)
+    lr = check_number(lr, "lr", "constant", low_open=True)
     return lambda t: lr
 
 
@@ -188,9 +215,9 @@ def step_decay(lr, step=1, gamma=0.5):
 
     ``lr(t) = lr * gamma ** floor(t / step)``.
     """
-    lr = _number(lr, "lr", "step_decay", low_open=True)
-    step = _number(step, "step", "step_decay", low_open=True)
-    gamma = _number(gamma, "gamma", "step_decay", low_open=True)
+    lr = check_number(lr, "lr", "step_decay", low_open=True)
+    step = check_number(step, "step", "step_decay", low_open=True)
+    gamma = check_number(gamma, "gamma", "step_decay", low_open=True)
     return lambda t: lr * gamma ** math.floor(t / step + 1e-9)
 
 
@@ -208,10 +235,10 @@ def cosine(lr, epochs, lr_min=0.0, warmup=0.0):
         Epochs of linear increase from ``lr / 10`` at the start.
     """
     f = "cosine"
-    lr = _number(lr, "lr", f, low_open=True)
-    epochs = _number(epochs, "epochs", f, low_open=True)
-    lr_min = _number(lr_min, "lr_min", f)
-    warmup = _number(warmup, "warmup", f, high=epochs)
+    lr = check_number(lr, "lr", f, low_open=True)
+    epochs = check_number(epochs, "epochs", f, low_open=True)
+    lr_min = check_number(lr_min, "lr_min", f)
+    warmup = check_number(warmup, "warmup", f, high=epochs)
 
     def schedule(t):
         if t < warmup:

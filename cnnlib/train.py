@@ -6,15 +6,18 @@
                   val=(X_test, y_test), callbacks=[LivePlot()])
     loss, acc = evaluate(model, X_test, y_test)
 
-Callbacks live in `cnnlib.callbacks`, augmentation in `cnnlib.augment`.
-From a terminal, ``python -m cnnlib.train`` trains LeNet-5 on the shipped
-digits (see `cnnlib.cli`). Taught in notebooks/07_training_a_cnn.ipynb.
+`fit` repeats `train_step` (forward, loss, backward, optimizer step) over
+shuffled mini-batches. Callbacks live in `cnnlib.callbacks`, augmentation in
+`cnnlib.augment`. From a terminal, ``python -m cnnlib.train`` trains LeNet-5
+(see `cnnlib.cli`).
+
+Taught in notebooks/07_training_a_cnn.ipynb.
 """
 
 import math
 import sys
 import time
-from numbers import Integral
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -22,10 +25,14 @@ from .callbacks import ProgressBar
 from .data import iterate_minibatches
 from .losses import softmax, softmax_cross_entropy
 from .optim import Adam
-from .parallel import DataParallel
-from .shapes import check_array
+from .shapes import check_array, check_finite, check_number, check_positive_int
 
-__all__ = ["History", "fit", "evaluate", "predict", "confusion_matrix"]
+__all__ = ["History", "TrainingDiverged", "train_step", "fit", "evaluate",
+           "predict", "confusion_matrix"]
+
+
+class TrainingDiverged(FloatingPointError):
+    """Raised by `fit` when the loss, the gradients or the weights blow up."""
 
 
 class History(dict):
@@ -58,38 +65,34 @@ class History(dict):
 # ---------------------------------------------------------------- the loop
 
 
-def _check_data(model, X, y, func, need_y=True):
-    check_array(X, "X", func, shape_doc="(N, C, H, W)")
-    if X.ndim < 2 or len(X) == 0:
-        raise ValueError(f"{func}: X must have shape (N, ...) with N >= 1, "
-                         f"got {X.shape}")
-    if need_y:
-        if not isinstance(y, np.ndarray) or y.shape != (len(X),) or \
-                y.dtype.kind not in "iu":
-            got = f"{y.dtype} {y.shape}" if isinstance(y, np.ndarray) else y
-            raise ValueError(
-                f"{func}: y must be an int array of shape ({len(X)},) to match "
-                f"X, got {got}"
-            )
-    return X.dtype != model.dtype
+def train_step(model, X_batch, y_batch, optimizer):
+    """One step of mini-batch gradient descent; updates ``model`` in place.
 
+    Parameters
+    ----------
+    model : Sequential
+    X_batch : ndarray, shape (B, C, H, W), the model's dtype
+    y_batch : ndarray of int, shape (B,)
+    optimizer : cnnlib.optim.Optimizer
 
-def _positive(v, name, func):
-    if not isinstance(v, Integral) or isinstance(v, bool) or v < 1:
-        raise ValueError(f"{func}: {name} must be a positive int, got {v!r}")
-    return int(v)
-
-
-def _prepared(X, y, batch_size, rng, dtype, augment):
-    """One epoch of shuffled batches, cast to ``dtype`` and augmented."""
-    for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, rng=rng):
-        xb = xb.astype(dtype, copy=False)
-        yield (xb if augment is None else augment(xb, rng)), yb
+    Returns
+    -------
+    loss : float
+        Mean cross-entropy of the batch, before the update.
+    hits : int
+        How many of the batch's predictions were correct.
+    """
+    logits = model.forward(X_batch)
+    loss, dlogits = softmax_cross_entropy(logits, y_batch)
+    model.backward(dlogits, need_dx=False)  # fills model.grads(); no dx needed
+    optimizer.step(model)
+    hits = int(np.count_nonzero(logits.argmax(axis=1) == y_batch))
+    return float(loss), hits
 
 
 def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
         callbacks=(), seed=0, lr_schedule=None, log_every=10, progress=True,
-        augment=None, workers=1):
+        augment=None):
     """Train ``model`` with mini-batch gradient descent on softmax cross-entropy.
 
     Parameters
@@ -100,13 +103,13 @@ def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
         Cast batch by batch to the model's dtype.
     y : ndarray of int, shape (N,)
     epochs, batch_size : int
-    optimizer : Optimizer, optional
+    optimizer : cnnlib.optim.Optimizer, optional
         Default ``Adam(lr=1e-3)``.
     val : (X_val, y_val), optional
         Evaluated after every epoch.
     callbacks : list of cnnlib.callbacks.Callback
     seed : int or numpy.random.Generator
-        Shuffling order (the same seed gives the same run).
+        Shuffling and augmentation (the same seed gives the same run).
     lr_schedule : callable, optional
         ``lr = lr_schedule(t)``, ``t`` = epochs done (fractional), applied
         before every step (see `cnnlib.optim.cosine`).
@@ -117,108 +120,213 @@ def fit(model, X, y, epochs=1, batch_size=64, optimizer=None, val=None,
     augment : callable, optional
         ``X_batch = augment(X_batch, rng)`` before each step, e.g.
         `cnnlib.augment.random_affine` (training batches only).
-    workers : int
-        1 (default): train in this process. More: split every batch across
-        that many worker processes, one core each (`cnnlib.parallel`); the
-        same steps up to rounding, faster on a machine with that many cores.
 
     Returns
     -------
     History
 
-    Notes
-    -----
-    One step (`cnnlib.parallel.train_step`): forward, loss and its gradient,
-    backward (no dx for the input), then the optimizer step. Taught in
-    notebooks/07_training_a_cnn.ipynb (first used in
-    notebooks/05_pooling_and_downsampling.ipynb).
+    Raises
+    ------
+    TrainingDiverged
+        The loss became NaN, inf or larger than ``LOSS_LIMIT`` (1e4), or a
+        gradient, weight or activation stopped being finite: the message
+        names the epoch and batch. Usually the learning rate is too large.
     """
+    optimizer = _check_fit(model, X, y, epochs, batch_size, optimizer, val,
+                           log_every)
+    callbacks = _with_progress_bar(callbacks, progress)
+    rng = np.random.default_rng(seed)
+    steps = math.ceil(len(X) / batch_size)
+    meter = _Meter(steps, log_every)
+    watch = _Watch(model, X, optimizer, steps)
+    for cb in callbacks:
+        cb.on_train_begin(dict(epochs=epochs, steps_per_epoch=steps,
+                               model=model, history=meter.history))
+    model.train()
+    try:
+        for epoch in range(epochs):
+            for cb in callbacks:
+                cb.on_epoch_begin(epoch)
+            meter.start_epoch()
+            for i, (xb, yb) in enumerate(
+                    _batches(X, y, batch_size, rng, model.dtype, augment)):
+                if lr_schedule is not None:
+                    optimizer.lr = _scheduled_lr(lr_schedule, epoch + i / steps)
+                with watch.step(epoch, i):  # a blow-up stops the run here
+                    loss, hits = train_step(model, xb, yb, optimizer)
+                    watch.check(loss)
+                logs = meter.add_batch(epoch, i, loss, hits, len(yb))
+                for cb in callbacks:
+                    cb.on_batch_end(meter.step, logs)
+            scores = (math.nan, math.nan) if val is None else evaluate(model, *val)
+            row = meter.end_epoch(epoch, scores, optimizer.lr)
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, row)
+    finally:  # also on Ctrl-C or divergence: close the bars, final plot
+        for cb in callbacks:
+            cb.on_train_end(meter.history)
+    return meter.history
+
+
+# ---------------------------------------------------------------- its helpers
+
+
+def _check_data(model, X, y, func, need_y=True):
+    check_array(X, "X", func, shape_doc="(N, C, H, W)")
+    if X.ndim < 2 or len(X) == 0:
+        raise ValueError(f"{func}: X must have shape (N, ...) with N >= 1, "
+                         f"got {X.shape}")
+    # A NaN is reported here at its index in X, not later inside a batch.
+    check_finite(X, "X", func)
+    if need_y:
+        if not isinstance(y, np.ndarray) or y.shape != (len(X),) or \
+                y.dtype.kind not in "iu":
+            got = f"{y.dtype} {y.shape}" if isinstance(y, np.ndarray) else y
+            raise ValueError(
+                f"{func}: y must be an int array of shape ({len(X)},) to match "
+                f"X, got {got}"
+            )
+
+
+def _check_fit(model, X, y, epochs, batch_size, optimizer, val, log_every):
+    """Validate fit's arguments; return the optimizer (default Adam)."""
     func = "fit"
     _check_data(model, X, y, func)
-    epochs = _positive(epochs, "epochs", func)
-    batch_size = _positive(batch_size, "batch_size", func)
-    log_every = _positive(log_every, "log_every", func)
-    workers = _positive(workers, "workers", func)
+    check_positive_int(epochs, "epochs", func)
+    check_positive_int(batch_size, "batch_size", func)
+    check_positive_int(log_every, "log_every", func)
     if val is not None:
         if not (isinstance(val, (tuple, list)) and len(val) == 2):
             raise ValueError(f"{func}: val must be a pair (X_val, y_val), "
                              f"got {type(val).__name__}")
         _check_data(model, val[0], val[1], func)
-    optimizer = Adam(1e-3) if optimizer is None else optimizer
+    if optimizer is None:
+        return Adam(1e-3)
+    if not (callable(getattr(optimizer, "step", None))
+            and hasattr(optimizer, "lr")):
+        raise TypeError(f"{func}: optimizer must be an optimizer object such "
+                        f"as Adam(1e-3) or SGD(0.1) from cnnlib.optim, got "
+                        f"{optimizer!r}")
+    return optimizer
+
+
+def _with_progress_bar(callbacks, progress):
+    if not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"fit: callbacks must be a list of callbacks, got "
+                        f"{type(callbacks).__name__}")
     callbacks = list(callbacks)
     if progress and not any(isinstance(c, ProgressBar) for c in callbacks):
         callbacks.insert(0, ProgressBar())
-    rng = np.random.default_rng(seed)
-    dtype = model.dtype
-    history = History()
-    steps = math.ceil(len(X) / batch_size)
-    info = dict(epochs=epochs, steps_per_epoch=steps, model=model,
-                history=history)
-    for cb in callbacks:
-        cb.on_train_begin(info)
-    model.train()
-    step = 0
-    parallel = None
-    try:
-        parallel = DataParallel(model, workers, batch_size, X.shape[1:])
-        for epoch in range(epochs):
-            for cb in callbacks:
-                cb.on_epoch_begin(epoch)
-            start = time.perf_counter()
-            total = [0.0, 0, 0]  # loss sum, correct, seen: this epoch
-            window = [0.0, 0, 0]  # the same since the last log entry
-            batches = _prepared(X, y, batch_size, rng, dtype, augment)
-            upcoming = next(batches, None)
-            for i in range(steps):
-                xb, yb = upcoming
-                parallel.start(xb, yb)
-                # With workers, the next batch is shuffled and augmented
-                # while they compute. The random draws come in the same order
-                # either way, so a run repeats exactly.
-                upcoming = next(batches, None)
-                loss, hits = parallel.finish()
-                if lr_schedule is not None:
-                    optimizer.lr = float(lr_schedule(epoch + i / steps))
-                if not np.isfinite(loss):
-                    raise FloatingPointError(
-                        f"{func}: the loss became {loss} at epoch {epoch + 1}, "
-                        f"step {i + 1}; try a smaller learning rate"
-                    )
-                optimizer.step(model)
-                step += 1
-                for acc in (total, window):
-                    acc[0] += float(loss) * len(yb)
-                    acc[1] += hits
-                    acc[2] += len(yb)
-                logs = {"loss": window[0] / window[2], "acc": window[1] / window[2],
-                        "epoch": epoch + (i + 1) / steps}
-                if step % log_every == 0 or i == steps - 1:
-                    for k in ("loss", "acc", "epoch"):
-                        history.steps[k].append(logs[k])
-                    history.steps["step"].append(step)
-                    window = [0.0, 0, 0]
-                for cb in callbacks:
-                    cb.on_batch_end(step, logs)
-            seconds = time.perf_counter() - start
-            val_loss, val_acc = (math.nan, math.nan) if val is None else \
-                evaluate(model, *val)
-            row = dict(epoch=epoch + 1, loss=total[0] / total[2],
-                       train_acc=total[1] / total[2], val_loss=val_loss,
-                       val_acc=val_acc, lr=optimizer.lr, time=seconds)
-            for k, v in row.items():
-                history[k].append(v)
-            for cb in callbacks:
-                cb.on_epoch_end(epoch, row)
-    finally:  # also on Ctrl-C: end the workers, close the bars, final plot
-        if parallel is not None:
-            parallel.close()
-        for cb in callbacks:
-            cb.on_train_end(history)
-    return history
+    return callbacks
+
+
+def _batches(X, y, batch_size, rng, dtype, augment):
+    """One epoch of shuffled batches, cast to ``dtype`` and augmented."""
+    for xb, yb in iterate_minibatches(X, y, batch_size, shuffle=True, rng=rng):
+        xb = xb.astype(dtype, copy=False)
+        yield (xb if augment is None else augment(xb, rng)), yb
+
+
+def _scheduled_lr(lr_schedule, t):
+    lr = lr_schedule(t)
+    return check_number(lr, f"lr_schedule({t:g})", "fit")
+
+
+class _Meter:
+    """Running averages of loss and accuracy, written into a `History`."""
+
+    def __init__(self, steps_per_epoch, log_every):
+        self.history, self.steps, self.log_every = History(), steps_per_epoch, \
+            log_every
+        self.step = 0
+
+    def start_epoch(self):
+        self.start = time.perf_counter()
+        self.total = [0.0, 0, 0]  # loss sum, correct, seen: this epoch
+        self.window = [0.0, 0, 0]  # the same since the last log entry
+
+    def add_batch(self, epoch, i, loss, hits, n):
+        """Count one batch; return the logs passed to ``on_batch_end``."""
+        self.step += 1
+        for acc in (self.total, self.window):
+            acc[0] += loss * n
+            acc[1] += hits
+            acc[2] += n
+        logs = {"loss": self.window[0] / self.window[2],
+                "acc": self.window[1] / self.window[2],
+                "epoch": epoch + (i + 1) / self.steps}
+        if self.step % self.log_every == 0 or i == self.steps - 1:
+            for k in ("loss", "acc", "epoch"):
+                self.history.steps[k].append(logs[k])
+            self.history.steps["step"].append(self.step)
+            self.window = [0.0, 0, 0]
+        return logs
+
+    def end_epoch(self, epoch, scores, lr):
+        """Append the epoch's row to the history and return it."""
+        seconds = time.perf_counter() - self.start
+        loss, hits, seen = self.total
+        row = dict(epoch=epoch + 1, loss=loss / seen, train_acc=hits / seen,
+                   val_loss=scores[0], val_acc=scores[1], lr=lr, time=seconds)
+        for k, v in row.items():
+            self.history[k].append(v)
+        return row
+
+
+#: A mean cross-entropy above this (in nats) means the run has diverged: the
+#: right class would get a probability below exp(-10000).
+LOSS_LIMIT = 1e4
+
+
+class _Watch:
+    """Stops a run whose numbers blow up, with a message naming the step."""
+
+    def __init__(self, model, X, optimizer, steps):
+        self.model, self.X, self.optimizer, self.steps = model, X, optimizer, steps
+
+    @contextmanager
+    def step(self, epoch, i):
+        self.where = (epoch, i)
+        # Overflow is expected once a run diverges: we report it ourselves.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            try:
+                yield
+            except ValueError as err:
+                # X and the weights were finite, so a non-finite value the
+                # layers or the optimizer refuse was made by overflow.
+                if "must be finite" not in str(err):
+                    raise
+                raise self.diverged(f"numbers overflowed ({err})") from None
+            # one cheap sum; only if it is not finite, look at each weight
+            params = self.model.params()
+            total = sum(float(np.add.reduce(p, axis=None))
+                        for p in params.values())
+        if not math.isfinite(total):
+            bad = [k for k, p in params.items() if not np.isfinite(p).all()]
+            if bad:
+                raise self.diverged(f"the weights {bad} are no longer finite")
+
+    def check(self, loss):
+        if not math.isfinite(loss) or loss > LOSS_LIMIT:
+            raise self.diverged(f"the loss is {loss:.4g}")
+
+    def diverged(self, what):
+        epoch, i = self.where
+        hint = f"try a smaller learning rate (it is {self.optimizer.lr:g})"
+        scale = max(float(self.X.max()), -float(self.X.min()))  # no |X| copy
+        if scale > 1e3:
+            hint += (f", and scale the inputs: |X| reaches {scale:.3g} (e.g. "
+                     f"load_mnist(..., dtype=np.float32, normalize=True))")
+        return TrainingDiverged(
+            f"fit: training diverged at epoch {epoch + 1}, batch {i + 1} of "
+            f"{self.steps}: {what}; {hint}")
+
+
+# ---------------------------------------------------------------- evaluation
 
 
 def _batched_logits(model, X, batch_size, func):
-    batch_size = _positive(batch_size, "batch_size", func)
+    batch_size = check_positive_int(batch_size, "batch_size", func)
     was_training = all(getattr(layer, "training", True) for layer in model)
     model.eval()
     try:
@@ -246,11 +354,6 @@ def evaluate(model, X, y, batch_size=128):
     loss : float
     accuracy : float
         Fraction of correct predictions, in [0, 1].
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb (first used in
-    notebooks/05_pooling_and_downsampling.ipynb).
     """
     _check_data(model, X, y, "evaluate")
     loss_sum, hits = 0.0, 0
@@ -278,10 +381,6 @@ def predict(model, X, batch_size=128, proba=False):
     ndarray
         ``proba=False``: shape (N,), int64, the most probable class.
         ``proba=True``: shape (N, K), model dtype, rows summing to 1.
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     _check_data(model, X, None, "predict", need_y=False)
     parts = []
@@ -304,10 +403,6 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     cm : ndarray, shape (K, K), int64
         ``cm[i, j]`` = number of samples of true class i predicted as j;
         the diagonal holds the correct ones.
-
-    Notes
-    -----
-    Taught in notebooks/07_training_a_cnn.ipynb.
     """
     func = "confusion_matrix"
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
@@ -318,9 +413,11 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{func}: y_true and y_pred must have the same shape, "
                          f"got {y_true.shape} and {y_pred.shape}")
+    # int64 first: y_true * k would wrap around in uint8 or int8.
+    y_true, y_pred = y_true.astype(np.int64), y_pred.astype(np.int64)
     k = max(int(y_true.max(initial=-1)), int(y_pred.max(initial=-1))) + 1
     if num_classes is not None:
-        if _positive(num_classes, "num_classes", func) < k:
+        if check_positive_int(num_classes, "num_classes", func) < k:
             raise ValueError(f"{func}: labels go up to {k - 1}, more than "
                              f"num_classes={num_classes} allows")
         k = num_classes
@@ -329,6 +426,6 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
 
 
 if __name__ == "__main__":
-    from .cli import main
+    from .cli import main  # only here: cli imports this module, not back
 
     sys.exit(main())

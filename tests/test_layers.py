@@ -101,9 +101,10 @@ def test_default_init_is_seeded_he_float32():
 
 def test_receptive_field_reads_layers():
     model = lenet5()
-    stack = [layer for layer in model if hasattr(layer, "kernel_size")]
-    assert [type(layer).__name__ for layer in stack] == [
-        "Conv2D", "MaxPool2D", "Conv2D", "MaxPool2D"]
+    # Convolutions are read as layers; a pool's window is its `size`.
+    stack = [layer if isinstance(layer, Conv2D) else (layer.size, layer.stride)
+             for layer in model if isinstance(layer, (Conv2D, MaxPool2D))]
+    assert len(stack) == 4 and not hasattr(model[2], "kernel_size")
     rf = receptive_field(stack)[-1]
     assert (rf.size, rf.jump) == (16, 4), rf
 
@@ -129,7 +130,8 @@ def test_dropout_modes():
     (lambda: Conv2D(1, 4, 3, stride=0), ValueError, "Conv2D: stride"),
     (lambda: Conv2D(1, 4, 3, dtype=np.int32), TypeError, "float32 or float64"),
     (lambda: Linear(4, 2, init="xavier"), ValueError, "init must be"),
-    (lambda: Dropout(1.0), ValueError, "Dropout: p must be"),
+    (lambda: Dropout(1.0), ValueError, "Dropout: p must be a number >= 0 and "
+     "< 1, got 1.0"),
     (lambda: Conv2D(3, 4, 3).forward(np.ones((1, 1, 5, 5), np.float32)),
      ValueError, "must have 3 channels"),
     (lambda: Conv2D(1, 4, 3).forward(np.ones((1, 1, 5, 5))), TypeError,
@@ -142,3 +144,33 @@ def test_dropout_modes():
 def test_bad_arguments(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+# ---------------------------------------------------------------- issue 13
+
+
+@pytest.mark.parametrize("make", [ReLU, MaxPool2D, AvgPool2D, Flatten,
+                                  lambda: Linear(4, 2), lambda: Conv2D(1, 2, 3),
+                                  lambda: Dropout(0.5)])
+def test_backward_before_forward_says_so(make):
+    layer = make()
+    name = type(layer).__name__
+    with pytest.raises(RuntimeError, match=f"{name}.backward: no forward pass "
+                       r"to go back through; call forward\(x\) before"):
+        layer.backward(np.ones((2, 2), np.float32))
+
+
+def test_sequential_backward_before_forward_says_so():
+    with pytest.raises(RuntimeError, match="Sequential.backward: no forward"):
+        lenet5().backward(np.ones((1, 10), np.float32))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_dropout_backward_refuses_a_wrong_shaped_dout(training):
+    layer = Dropout(0.5, seed=0)
+    layer.training = training
+    layer.forward(np.ones((4, 3), np.float32))
+    with pytest.raises(ValueError, match=r"Dropout.backward: dout must have "
+                       r"the forward output's shape \(4, 3\), got \(1, 3\)"):
+        layer.backward(np.ones((1, 3), np.float32))
+    assert layer.backward(np.ones((4, 3), np.float32)).shape == (4, 3)

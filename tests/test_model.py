@@ -89,3 +89,17 @@ def test_sequential_train_eval_and_astype():
 def test_sequential_rejects_non_layers():
     with pytest.raises(TypeError, match=r"Sequential: layers\[1\] must be a layer"):
         Sequential(ReLU(), "relu")
+
+
+@pytest.mark.parametrize("shape, match", [
+    ((3, 28, 28), r"layer 0 \(Conv2D\(1, 6, kernel_size=5, padding=2\)\) cannot "
+     r"take input \(3, 28, 28\): Conv2D: expects one example of shape \(1, H, W\)"),
+    ((1, 32, 32), r"layer 7 \(Linear\(400, 120\)\) cannot take input \(576,\)"),
+    ((28, 28), r"layer 0 .* got input of shape \(28, 28\)"),
+])
+def test_summary_refuses_what_forward_refuses(shape, match):
+    model = lenet5()
+    with pytest.raises(ValueError, match="Sequential.summary: " + match):
+        model.summary(shape, file=False)
+    with pytest.raises((ValueError, TypeError)):  # forward refuses it too
+        model.forward(np.zeros((1, *shape), np.float32))

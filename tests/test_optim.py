@@ -88,7 +88,9 @@ def test_step_errors():
 
 
 @pytest.mark.parametrize("make, match", [
-    (lambda: SGD(lr=0), "SGD: lr must be"),
+    (lambda: SGD(lr=0), r"^SGD: lr must be a number > 0, got 0$"),
+    (lambda: Adam(betas=(0.9, 1.0)), r"^Adam: betas must be a number >= 0 and "
+     r"< 1, got 1.0$"),
     (lambda: SGD(lr=0.1, momentum=1.0), "momentum"),
     (lambda: SGD(lr=0.1, nesterov=True), "nesterov"),
     (lambda: Adam(betas=(0.9,)), "betas must be a pair"),
@@ -113,3 +115,30 @@ def test_schedules():
     assert w(0) == pytest.approx(0.1) and w(0.5) == pytest.approx(0.55)
     assert w(1) == pytest.approx(1.0)
     assert w(5.5) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.5)))
+
+
+# ---------------------------------------------------------------- issue 13
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.1), lambda: SGD(0.1, momentum=0.9),
+                                  lambda: Adam(0.1)])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_gradients_are_refused_and_nothing_moves(make, bad):
+    opt = make()
+    params = {"a": np.array([1.0, 2.0]), "b": np.array([3.0])}
+    grads = {"a": np.array([0.5, 0.5]), "b": np.array([bad])}
+    with pytest.raises(ValueError, match=rf"step: gradient 'b' must be finite, "
+                       rf"got {bad}; nothing was updated"):
+        opt.step(params, grads)
+    np.testing.assert_array_equal(params["a"], [1.0, 2.0])  # 'a' untouched too
+    assert opt.t == 0 and opt.state == {}
+
+
+@pytest.mark.parametrize("value", [-1.0, float("nan"), float("inf"), "0.1"])
+def test_learning_rate_cannot_be_set_negative_or_non_finite(value):
+    opt = Adam(1e-3)
+    with pytest.raises(ValueError, match=r"^Adam: lr must be a number >= 0, got"):
+        opt.lr = value
+    assert opt.lr == 1e-3
+    opt.lr = 0.0  # a schedule may end at zero
+    assert opt.lr == 0.0
