@@ -460,8 +460,7 @@ class ConvTranspose2D(Layer):
     Forward: ``x (N, C_in, H, W) -> out (N, F, H_out, W_out)`` with
     ``H_out = (H - 1)*stride - 2*padding + dilation*(KH - 1)
     + output_padding + 1``, computed by
-    `cnnlib.conv_transpose.conv_transpose2d_forward`. Taught in
-    notebooks/08_upsampling_and_autoencoders.ipynb.
+    `cnnlib.conv_transpose.conv_transpose2d_forward`.
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1,
@@ -469,8 +468,8 @@ class ConvTranspose2D(Layer):
                  seed=None, dtype=np.float32):
         super().__init__()
         f = "ConvTranspose2D"
-        self.in_channels = _positive_int(in_channels, "in_channels", f)
-        self.out_channels = _positive_int(out_channels, "out_channels", f)
+        self.in_channels = check_positive_int(in_channels, "in_channels", f)
+        self.out_channels = check_positive_int(out_channels, "out_channels", f)
         kh, kw = as_pair(kernel_size, "kernel_size", f)
         sh, sw = as_pair(stride, "stride", f)
         as_pair(padding, "padding", f, minimum=0)
@@ -534,8 +533,7 @@ class Upsample2D(Layer):
 
     Notes
     -----
-    By `cnnlib.upsample.upsample_nearest_forward`. Taught in
-    notebooks/08_upsampling_and_autoencoders.ipynb.
+    By `cnnlib.upsample.upsample_nearest_forward`.
     """
 
     def __init__(self, scale=2, mode="nearest"):
@@ -569,8 +567,7 @@ class Sigmoid(Layer):
     Notes
     -----
     Squashes a decoder's output into [0, 1], pixel brightness. By
-    `cnnlib.activations.sigmoid_forward`. Taught in
-    notebooks/08_upsampling_and_autoencoders.ipynb.
+    `cnnlib.activations.sigmoid_forward`.
     """
 
     def forward(self, x):
@@ -589,10 +586,6 @@ class Unflatten(Layer):
     ----------
     shape : tuple of int
         One example's shape, e.g. ``(32, 7, 7)``; its product must be D.
-
-    Notes
-    -----
-    Taught in notebooks/08_upsampling_and_autoencoders.ipynb.
     """
 
     def __init__(self, shape):
@@ -600,7 +593,7 @@ class Unflatten(Layer):
         if not isinstance(shape, (tuple, list)) or not shape:
             raise ValueError(f"Unflatten: shape must be a tuple of positive "
                              f"ints, got {shape!r}")
-        self.shape = tuple(_positive_int(s, "shape", "Unflatten") for s in shape)
+        self.shape = tuple(check_positive_int(s, "shape", "Unflatten") for s in shape)
 
     def forward(self, x):
         check_array(x, "x", "Unflatten.forward", ndim=2, shape_doc="(N, D)")

@@ -215,8 +215,7 @@ def binary_cross_entropy_with_logits(logits, target):
     Written as ``max(z, 0) - z*t + log(1 + exp(-|z|))``, which never takes
     ``log(0)`` and never overflows: logits of +-1e4 give finite losses and
     gradients. As with softmax cross-entropy, the gradient is simply
-    "prediction minus target". Taught in
-    notebooks/08_upsampling_and_autoencoders.ipynb.
+    "prediction minus target".
 
     Examples
     --------

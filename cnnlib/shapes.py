@@ -442,15 +442,16 @@ def _layer_params(layer, i, axis):
         d = layer.get("dilation", 1)
     elif isinstance(layer, (tuple, list)) and 1 <= len(layer) <= 4:
         k, s, p, d = (tuple(layer) + (1, 0, 1)[len(layer) - 1 :])[:4]
-    elif hasattr(layer, "kernel_size"):
-        k = layer.kernel_size
+    elif hasattr(layer, "kernel_size") or hasattr(layer, "size"):
+        # a conv layer names its kernel `kernel_size`, a pool layer `size`
+        k = getattr(layer, "kernel_size", None) or layer.size
         s = getattr(layer, "stride", 1)
         p = getattr(layer, "padding", 0)
         d = getattr(layer, "dilation", 1)
     else:
         raise TypeError(
             f"{func}: layers[{i}] must be a dict, a (kernel, stride, padding, "
-            f"dilation) tuple or a layer with kernel_size, got {layer!r}"
+            f"dilation) tuple or a layer with kernel_size or size, got {layer!r}"
         )
     name = f"layers[{i}]"
     k, s, p, d = (v[axis] if isinstance(v, (tuple, list)) and len(v) == 2 else v
@@ -472,7 +473,8 @@ def receptive_field(layers, axis=0):
     layers : sequence
         Each item is a ``(kernel, stride, padding, dilation)`` tuple (trailing
         items optional: stride 1, padding 0, dilation 1), a dict with those
-        keys, or a layer object with ``kernel_size`` (and ``stride``,
+        keys, or a layer object with ``kernel_size`` or, for pooling,
+        ``size`` (and ``stride``,
         ``padding``, ``dilation``) attributes. One axis; square layers are
         the same along both.
 
@@ -540,7 +542,7 @@ def conv_transpose_output_size(size, kernel, stride=1, padding=0,
     ``out = (size - 1)*stride - 2*padding + dilation*(kernel - 1)
     + output_padding + 1``: the inverse of `conv_output_size` with the same
     settings, which floors, so several sizes map to one; ``output_padding``
-    picks which. Taught in notebooks/08_upsampling_and_autoencoders.ipynb.
+    picks which.
 
     Examples
     --------

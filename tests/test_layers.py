@@ -101,12 +101,14 @@ def test_default_init_is_seeded_he_float32():
 
 def test_receptive_field_reads_layers():
     model = lenet5()
-    # Convolutions are read as layers; a pool's window is its `size`.
-    stack = [layer if isinstance(layer, Conv2D) else (layer.size, layer.stride)
-             for layer in model if isinstance(layer, (Conv2D, MaxPool2D))]
+    # Conv and pool layers are read directly; a pool's window is its `size`.
+    stack = [layer for layer in model if isinstance(layer, (Conv2D, MaxPool2D))]
     assert len(stack) == 4 and not hasattr(model[2], "kernel_size")
     rf = receptive_field(stack)[-1]
     assert (rf.size, rf.jump) == (16, 4), rf
+    tuples = [layer if isinstance(layer, Conv2D) else (layer.size, layer.stride)
+              for layer in stack]
+    assert receptive_field(tuples)[-1] == rf
 
 
 def test_dropout_modes():

@@ -146,10 +146,6 @@ def render_transpose_arithmetic(size=3, kernel=3, stride=2, padding=0,
 
 def explore_transpose_arithmetic():
     """Live `render_transpose_arithmetic`: every size argument and the cell.
-
-    Notes
-    -----
-    Taught in notebooks/08_upsampling_and_autoencoders.ipynb.
     """
     import ipywidgets as w
 
@@ -239,10 +235,6 @@ def render_latent(decode, codes, images, first=0, second=1, t=0.5, steps=7):
 
 def explore_latent(decode, codes, images, first=0, second=1):
     """Live `render_latent`: pick two digits and slide between their codes.
-
-    Notes
-    -----
-    Taught in notebooks/08_upsampling_and_autoencoders.ipynb.
     """
     import ipywidgets as w
 
