@@ -93,10 +93,12 @@ def unit_field(model, layer):
     cnnlib.shapes.ReceptiveField
         ``size`` (pixels per side), ``jump`` (pixels between neighbouring
         units) and ``start`` (centre of unit 0; negative if it lies in the
-        padding). Layers without ``kernel_size`` (ReLU) change nothing.
+        padding). Layers without a window (ReLU) change nothing.
     """
     layer = _check_layer(model, layer, "unit_field")
-    spatial = [m for m in model.layers[:layer + 1] if hasattr(m, "kernel_size")]
+    # conv layers name their window kernel_size, pool layers size
+    spatial = [m for m in model.layers[:layer + 1]
+               if hasattr(m, "kernel_size") or hasattr(m, "size")]
     if not spatial:
         return receptive_field([(1, 1)])[-1]
     return receptive_field(spatial)[-1]

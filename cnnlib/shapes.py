@@ -444,7 +444,7 @@ def _layer_params(layer, i, axis):
         k, s, p, d = (tuple(layer) + (1, 0, 1)[len(layer) - 1 :])[:4]
     elif hasattr(layer, "kernel_size") or hasattr(layer, "size"):
         # a conv layer names its kernel `kernel_size`, a pool layer `size`
-        k = getattr(layer, "kernel_size", None) or layer.size
+        k = layer.kernel_size if hasattr(layer, "kernel_size") else layer.size
         s = getattr(layer, "stride", 1)
         p = getattr(layer, "padding", 0)
         d = getattr(layer, "dilation", 1)
