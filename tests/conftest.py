@@ -29,8 +29,17 @@ def rng():
 
 
 @pytest.fixture(scope="session")
-def digits():
-    """512 shipped training digits, every class present, float32 in [0, 1]."""
+def _shipped_digits():
     X, y = load_mnist("subset", "train", dtype=np.float32, normalize=True)
-    pick = np.random.default_rng(0).permutation(len(X))[:512]
+    pick = np.random.default_rng(0).permutation(len(X))[:512]  # all classes
     return X[pick], y[pick]
+
+
+@pytest.fixture
+def digits(_shipped_digits):
+    """512 shipped training digits, every class present, float32 in [0, 1].
+
+    Read once per run; each test gets its own copy to change as it likes.
+    """
+    X, y = _shipped_digits
+    return X.copy(), y.copy()

@@ -1,20 +1,10 @@
 """Tests for cnnlib.callbacks: hook order, progress bars and the live plot."""
 
-import numpy as np
-import pytest
 
 import cnnlib.callbacks as callbacks
 from cnnlib.callbacks import Callback, LivePlot, ProgressBar, render_history
-from cnnlib.data import load_mnist
 from cnnlib.model import tiny_cnn
 from cnnlib.train import History, fit
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_mnist("subset", "train", dtype=np.float32, normalize=True)
-    pick = np.random.default_rng(0).permutation(len(X))[:512]  # all classes
-    return X[pick], y[pick]
 
 
 def test_callbacks_are_called_in_order(digits):

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import cnnlib.train as train
-from cnnlib.data import load_mnist
 from cnnlib.layers import Conv2D, Flatten, Linear, ReLU
 from cnnlib.model import Sequential, lenet5, tiny_cnn
 from cnnlib.optim import SGD, Adam, cosine
@@ -19,13 +18,6 @@ from cnnlib.train import (
     predict,
     train_step,
 )
-
-
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_mnist("subset", "train", dtype=np.float32, normalize=True)
-    pick = np.random.default_rng(0).permutation(len(X))[:512]  # all classes
-    return X[pick], y[pick]
 
 
 def test_overfits_64_examples(digits):
