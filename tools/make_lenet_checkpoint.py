@@ -9,7 +9,7 @@ What it does, and why:
 
 - Trains `cnnlib.model.lenet5` on the official MNIST **training** set
   *minus* the 5,000 digits of the shipped subset (their MNIST indices are in
-  ``data/mnist_5k.npz``, key ``mnist_train_index``): 55,000 digits. So every
+  ``cnnlib/datasets/mnist_5k.npz``, key ``mnist_train_index``): 55,000 digits. So every
   shipped digit, training or test part, is new to this network, and the
   notebook can measure it honestly on them.
 - Starts the first convolution at one tenth of its usual random weights.
@@ -59,7 +59,7 @@ def main(argv=None):
     with np.load(SUBSET_PATH) as npz:
         shipped = npz["mnist_train_index"]
     if (shipped < 0).any():
-        sys.exit("make_lenet_checkpoint: data/mnist_5k.npz lacks MNIST indices")
+        sys.exit("make_lenet_checkpoint: the shipped subset lacks MNIST indices")
     keep = np.setdiff1d(np.arange(len(y)), shipped)
     X, y = X[keep], y[keep]
     X_test, y_test = load_mnist(args.mnist_dir, "test", dtype=np.float32,
