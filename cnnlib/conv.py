@@ -20,6 +20,7 @@ from .shapes import (
     as_pair,
     cache_type,
     check_array,
+    check_bias,
     check_cache,
     check_dout,
     check_finite,
@@ -76,14 +77,7 @@ def _check_arrays(x, w, b, func):
         C = x.shape[1]
         raise ValueError(f"{func}: w must have {C} input channels to match x "
                          f"(N, C={C}, H, W), got w of shape {w.shape}")
-    if b is not None:
-        check_array(b, "b", func, 1, "(F,)")
-        if b.shape != (F,):
-            raise ValueError(f"{func}: b must have shape (F,) = ({F},) to "
-                             f"match w of shape {w.shape}, got {b.shape}")
-        if b.dtype != x.dtype:
-            raise TypeError(f"{func}: b must have the dtype of x ({x.dtype}), "
-                            f"got {b.dtype}")
+    check_bias(b, F, x, w, func)
 
 
 def _check_batch(x, func):

@@ -21,7 +21,7 @@ from collections import namedtuple
 import numpy as np
 
 from .conv import conv2d_backward, conv2d_forward
-from .shapes import as_pair, check_array, check_dout, check_finite
+from .shapes import as_pair, check_array, check_bias, check_dout, check_finite
 
 __all__ = [
     "conv_transpose2d_forward",
@@ -61,14 +61,7 @@ def _check(x, w, b, stride, padding, output_padding, dilation, func):
             f"{w.shape} (the layout is PyTorch's ConvTranspose2d: input "
             f"channels first)")
     F = w.shape[1]
-    if b is not None:
-        check_array(b, "b", func, 1, "(F,)")
-        if b.shape != (F,):
-            raise ValueError(f"{func}: b must have shape (F,) = ({F},) to "
-                             f"match w of shape {w.shape}, got {b.shape}")
-        if b.dtype != x.dtype:
-            raise TypeError(f"{func}: b must have the dtype of x ({x.dtype}), "
-                            f"got {b.dtype}")
+    check_bias(b, F, x, w, func)
     stride = as_pair(stride, "stride", func)
     padding = as_pair(padding, "padding", func, minimum=0)
     output_padding = as_pair(output_padding, "output_padding", func, minimum=0)

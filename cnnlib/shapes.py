@@ -27,6 +27,7 @@ __all__ = [
     "check_array",
     "check_finite",
     "check_dout",
+    "check_bias",
     "check_cache",
     "check_memory",
     "check_pool_padding",
@@ -173,6 +174,20 @@ def check_finite(x, name, func):
             f"{tuple(int(i) for i in bad)}"
         )
     return x
+
+
+def check_bias(b, F, x, w, func):
+    """Check a conv bias: None, or shape ``(F,)`` with the dtype of ``x``."""
+    if b is None:
+        return None
+    check_array(b, "b", func, 1, "(F,)")
+    if b.shape != (F,):
+        raise ValueError(f"{func}: b must have shape (F,) = ({F},) to "
+                         f"match w of shape {w.shape}, got {b.shape}")
+    if b.dtype != x.dtype:
+        raise TypeError(f"{func}: b must have the dtype of x ({x.dtype}), "
+                        f"got {b.dtype}")
+    return b
 
 
 def check_dout(dout, expected_shape, dtype, func):
