@@ -21,7 +21,14 @@ from collections import namedtuple
 import numpy as np
 
 from .conv import conv2d_backward, conv2d_forward
-from .shapes import as_pair, check_array, check_bias, check_dout, check_finite
+from .shapes import (
+    as_pair,
+    check_array,
+    check_bias,
+    check_dout,
+    check_finite,
+    conv_transpose_output_size,
+)
 
 __all__ = [
     "conv_transpose2d_forward",
@@ -66,22 +73,11 @@ def _check(x, w, b, stride, padding, output_padding, dilation, func):
     padding = as_pair(padding, "padding", func, minimum=0)
     output_padding = as_pair(output_padding, "output_padding", func, minimum=0)
     dilation = as_pair(dilation, "dilation", func)
-    for op, s, d in zip(output_padding, stride, dilation):
-        if op >= max(s, d):
-            raise ValueError(
-                f"{func}: output_padding must be smaller than stride or "
-                f"dilation, got output_padding {op} with stride {s} and "
-                f"dilation {d}")
-    out_hw = tuple(
-        (n - 1) * s - 2 * p + d * (k - 1) + op + 1
-        for n, s, p, d, k, op in zip(x.shape[2:], stride, padding, dilation,
-                                     w.shape[2:], output_padding))
-    if min(out_hw) < 1:
-        raise ValueError(
-            f"{func}: padding {padding[0] if padding[0] == padding[1] else padding}"
-            f" crops away the whole output: input {x.shape[2]}x{x.shape[3]} "
-            f"with kernel {w.shape[2]}x{w.shape[3]} gives "
-            f"{out_hw[0]}x{out_hw[1]}")
+    try:  # the size formula lives in cnnlib.shapes only
+        out_hw = conv_transpose_output_size(x.shape[2:], w.shape[2:], stride,
+                                            padding, output_padding, dilation)
+    except ValueError as err:  # its message, named for this function
+        raise ValueError(f"{func}: {str(err).split(': ', 1)[1]}") from None
     check_finite(x, "x", func)
     check_finite(w, "w", func)
     if b is not None:
@@ -117,7 +113,7 @@ def conv_transpose2d_forward_naive(x, w, b, stride=1, padding=0,
     + dilation*(KH - 1) + output_padding + 1``.
     """
     func = "conv_transpose2d_forward_naive"
-    (sh, sw), (ph, pw), op, (dh, dw), (H_out, W_out) = _check(
+    (sh, sw), (ph, pw), op, (dil_h, dil_w), (H_out, W_out) = _check(
         x, w, b, stride, padding, output_padding, dilation, func)
     N, C, H, W = x.shape
     F, KH, KW = w.shape[1:]
@@ -127,14 +123,14 @@ def conv_transpose2d_forward_naive(x, w, b, stride=1, padding=0,
         for c in range(C):
             for i in range(H):
                 for j in range(W):
-                    rows = slice(i * sh, i * sh + dh * (KH - 1) + 1, dh)
-                    cols = slice(j * sw, j * sw + dw * (KW - 1) + 1, dw)
+                    rows = slice(i * sh, i * sh + dil_h * (KH - 1) + 1, dil_h)
+                    cols = slice(j * sw, j * sw + dil_w * (KW - 1) + 1, dil_w)
                     canvas[n, :, rows, cols] += x[n, c, i, j] * w[c]
     out = canvas[:, :, ph:ph + H_out, pw:pw + W_out].copy()
     if b is not None:
         out += b[:, None, None]
     return out, ConvTransposeCache(x, w, b is not None, (sh, sw), (ph, pw),
-                                   op, (dh, dw))
+                                   op, (dil_h, dil_w))
 
 
 def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
@@ -169,7 +165,7 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
         x, w, b, stride, padding, output_padding, dilation, func)
     N, C, H, W = x.shape
     F, KH, KW = w.shape[1:]
-    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
+    (sh, sw), (ph, pw), (dil_h, dil_w) = stride, padding, dilation
     x_mat = x.transpose(0, 2, 3, 1).reshape(-1, C)  # free if x is channels-last
     # One stacked product, (KH*KW, N*H*W, F): what each kernel tap paints,
     # for every input cell at once. Tap-major, so each add below reads one
@@ -178,9 +174,9 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
     paint = paint.reshape(KH, KW, N, H, W, F)
     canvas = np.zeros((N, H_out + 2 * ph, W_out + 2 * pw, F), dtype=x.dtype)
     for kh in range(KH):
-        rows = slice(kh * dh, kh * dh + sh * (H - 1) + 1, sh)
+        rows = slice(kh * dil_h, kh * dil_h + sh * (H - 1) + 1, sh)
         for kw in range(KW):
-            cols = slice(kw * dw, kw * dw + sw * (W - 1) + 1, sw)
+            cols = slice(kw * dil_w, kw * dil_w + sw * (W - 1) + 1, sw)
             canvas[:, rows, cols] += paint[kh, kw]
     out = canvas[:, ph:ph + H_out, pw:pw + W_out]
     if ph or pw:
@@ -222,9 +218,8 @@ def conv_transpose2d_backward(dout, cache):
     x, w, has_b, stride, padding, op, dilation = cache
     N, C, H, W = x.shape
     F, KH, KW = w.shape[1:]
-    out_hw = tuple((n - 1) * s - 2 * p + d * (k - 1) + o + 1
-                   for n, s, p, d, k, o in zip((H, W), stride, padding,
-                                               dilation, (KH, KW), op))
+    out_hw = conv_transpose_output_size((H, W), (KH, KW), stride, padding, op,
+                                        dilation)
     check_dout(dout, (N, F, *out_hw), x.dtype, func)
     y, conv_cache = conv2d_forward(dout, w, None, stride=stride,
                                    padding=padding, dilation=dilation)

@@ -11,7 +11,7 @@ Taught in notebooks/07_training_a_cnn.ipynb.
 
 import numpy as np
 
-from . import activations, conv, linear, local, pool
+from . import activations, conv, conv_transpose, linear, local, pool, upsample
 from .shapes import (
     as_pair,
     check_array,
@@ -19,6 +19,7 @@ from .shapes import (
     check_number,
     check_positive_int,
     conv_output_size,
+    conv_transpose_output_size,
     pool_output_size,
 )
 
@@ -435,8 +436,6 @@ class Dropout(Layer):
 
 # ------------------------------------------------ upsampling (notebook 08)
 
-from . import conv_transpose, upsample  # noqa: E402 (appended section)
-from .shapes import conv_transpose_output_size  # noqa: E402
 
 
 class ConvTranspose2D(Layer):
