@@ -17,6 +17,7 @@ from cnnlib.widgets import (
     nonlinearity,
     pooling,
     prediction,
+    upsampling,
 )
 from cnnlib.widgets.base import DPI, render_frame, smallest_font_px
 
@@ -61,6 +62,12 @@ RENDERS = {
                                                             3, 1),
     "prediction": lambda: prediction.render_digit_prediction(
         _Uniform(), IMAGES, np.array([1, 7, 4]), index=1),
+    "transpose arithmetic": lambda: upsampling.render_transpose_arithmetic(
+        4, 4, 3, 1, 1, 2, 2, 2),
+    "transpose arithmetic, large": lambda: (
+        upsampling.render_transpose_arithmetic(8, 5, 3, dilation=3)),
+    "latent": lambda: upsampling.render_latent(
+        lambda c: np.tile(DIGIT, (len(c), 1, 1, 1)), np.eye(3), IMAGES),
 }
 
 

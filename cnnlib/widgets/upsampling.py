@@ -18,7 +18,7 @@ from matplotlib.patches import Rectangle
 from ..conv_transpose import conv_transpose2d_forward_naive
 from ..plotting import show_image, show_values
 from ..shapes import conv_transpose_output_size
-from .base import explorer
+from .base import DPI, MIN_FONT_PT, explorer
 
 __all__ = [
     "transpose_geometry",
@@ -102,21 +102,25 @@ def render_transpose_arithmetic(size=3, kernel=3, stride=2, padding=0,
     g = transpose_geometry(size, kernel, stride, padding, output_padding,
                            dilation, row, col)
     canvas, side = g["canvas"], len(g["canvas"])
-    fig = Figure(figsize=(9.5, 5.0), layout="constrained")
+    # 600 px wide at DPI, text >= MIN_FONT_PT: fits a laptop's notebook
+    # column (see cnnlib.widgets.base). Cells too small for a readable number
+    # are shaded only.
+    fig = Figure(figsize=(6.0, 5.6), dpi=DPI, layout="constrained")
     ax_in, ax_out = fig.subplots(
-        1, 2, gridspec_kw={"width_ratios": [max(size, 0.4 * side, 3),
+        1, 2, gridspec_kw={"width_ratios": [max(size, 0.3 * side, 2.5),
                                             max(side, 3)]})
     labels = np.arange(1, size * size + 1).reshape(size, size)
     show_values(labels, ax=ax_in, cmap="Greys", vmax=4 * labels.max(),
-                fontsize=9 if size <= 6 else 7,
+                fontsize=9 if size <= 4 else MIN_FONT_PT,
                 boxes=[(g["row"], g["col"], 1, 1, INPUT_COLOUR)])
     ax_in.add_patch(Rectangle((g["col"] - 0.5, g["row"] - 0.5), 1, 1,
                               color=INPUT_COLOUR, alpha=0.45, linewidth=0))
     followed = labels[g["row"], g["col"]]
-    ax_in.set_title(f"INPUT {size}x{size} (small map)\ncell {followed} at row "
-                    f"{g['row']}, column {g['col']}", fontsize=10)
+    ax_in.set_title(f"INPUT {size}x{size}\ncell {followed}:\nrow {g['row']}, "
+                    f"col {g['col']}", fontsize=9)
+    numbers = side <= 18
     show_values(canvas, ax=ax_out, cmap="Greys", vmax=max(canvas.max(), 1) * 1.6,
-                fontsize=9 if side <= 12 else (7 if side <= 20 else 5),
+                fontsize=(9 if side <= 12 else MIN_FONT_PT) if numbers else None,
                 boxes=[(r, c, 1, 1, INPUT_COLOUR) for r, c in g["painted"]])
     for r, c in g["painted"]:
         ax_out.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, color=INPUT_COLOUR,
@@ -133,13 +137,14 @@ def render_transpose_arithmetic(size=3, kernel=3, stride=2, padding=0,
                                edgecolor=OUTPUT_COLOUR, linewidth=2.5))
     counts = g["counts"]
     ax_out.set_title(
-        f"OUTPUT {out}x{out} (blue frame; hatched: cropped by padding)\n"
-        f"orange: painted by input cell {labels[g['row'], g['col']]}; numbers: "
-        f"paints per cell, {int(counts.min())} to {int(counts.max())}"
+        f"OUTPUT {out}x{out}: blue frame (hatched: cropped by padding)\n"
+        f"orange: painted by input cell {labels[g['row'], g['col']]}\n"
+        f"{'numbers' if numbers else 'shade'}: paints per cell, "
+        f"{int(counts.min())} to {int(counts.max())}"
         + (" (uneven: checkerboard)" if counts.min() != counts.max()
-           else " (even)"), fontsize=10)
-    fig.suptitle("H_out = (H - 1)*stride - 2*padding + dilation*(K - 1) + "
-                 f"output_padding + 1:   {g['formula']}", fontsize=11)
+           else " (even)"), fontsize=9)
+    fig.suptitle("H_out = (H - 1)*stride - 2*padding + dilation*(K - 1)"
+                 f" + output_padding + 1\n= {g['formula']}", fontsize=10)
     fig.geometry = g
     return fig
 
@@ -215,7 +220,9 @@ def render_latent(decode, codes, images, first=0, second=1, t=0.5, steps=7):
             np.clip(img, 0, 1), np.ones((big, big)))
     for i in range(steps):
         sheet[strip_y:, i * (w + gap):i * (w + gap) + w] = decoded[1 + i]
-    fig = Figure(figsize=(6.0, 6.0 * sheet.shape[0] / width), dpi=80)
+    # whole pixels, so the figure's repr is one nbval can sanitize
+    height_px = round(6.0 * DPI * sheet.shape[0] / width)
+    fig = Figure(figsize=(6.0, height_px / DPI), dpi=DPI)
     ax = fig.add_axes((0, 0, 1, 1))
     show_image(sheet, ax=ax, vmin=0, vmax=1)
     ax.axis("off")
@@ -225,7 +232,7 @@ def render_latent(decode, codes, images, first=0, second=1, t=0.5, steps=7):
                 fontsize=9)
     for i, s in enumerate(ts):
         ax.text(i * (w + gap) + w / 2, strip_y - 2, f"{s:.2f}", ha="center",
-                va="bottom", fontsize=8)
+                va="bottom", fontsize=MIN_FONT_PT)
     near = int(round(t * (steps - 1)))
     ax.add_patch(Rectangle((near * (w + gap) - 1, strip_y - 0.5), w + 1, h,
                            fill=False, edgecolor=INPUT_COLOUR, linewidth=2))
