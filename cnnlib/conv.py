@@ -453,17 +453,43 @@ def _backward_channels_last(dout, cache, need_dx):
         db = np.ones(dout_mat.shape[0], dtype=w.dtype) @ dout_mat
     if not need_dx:
         return None, dw, db
-    # Each kernel offset's window gradients, dout_mat @ w[:, :, kh, kw], form
-    # a contiguous (N, H_out, W_out, C) block added back at that offset.
-    # One product per offset keeps the temporary small (faster than one
-    # stacked product: fresh large arrays cost page faults).
-    dxp = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=w.dtype)
-    for kh, kw, rows, cols_ in _offsets(KH, KW, stride, dilation, out_hw):
-        dxp[:, rows, cols_, :] += (dout_mat @ w[:, :, kh, kw]).reshape(
-            N, *out_hw, C)
-    dx = np.ascontiguousarray(
-        dxp[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2))
+    dx = paint_back(dout_mat, w, (N, H, W), stride, (ph, pw), dilation, out_hw)
     return dx, dw, db
+
+
+def paint_back(dout_mat, w, size, stride, padding, dilation, out_hw):
+    """Add each output value's ``dout * w`` back onto the input: conv's dx.
+
+    The input gradient of a convolution, and equally the forward pass of a
+    transposed convolution (`cnnlib.conv_transpose`): each of the
+    ``N*H_out*W_out`` positions paints its kernel, scaled channel by channel,
+    onto the window it came from; overlapping windows add up.
+
+    Parameters
+    ----------
+    dout_mat : ndarray, shape (N*H_out*W_out, F)
+        The values to paint, channels-last rows.
+    w : ndarray, shape (F, C, KH, KW)
+    size : (N, H, W)
+        The painted map's batch and size, before ``padding`` is cropped.
+    stride, padding, dilation : (h, w) pairs
+    out_hw : (H_out, W_out)
+
+    Returns
+    -------
+    ndarray, shape (N, C, H, W), contiguous NCHW
+    """
+    (N, H, W), (ph, pw), C = size, padding, w.shape[1]
+    # Each kernel offset's share, dout_mat @ w[:, :, kh, kw], is a contiguous
+    # (N, H_out, W_out, C) block added back at that offset. One product per
+    # offset keeps the temporary small (faster than one stacked product:
+    # fresh large arrays cost page faults).
+    canvas = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=w.dtype)
+    for kh, kw, rows, cols in _offsets(*w.shape[2:], stride, dilation, out_hw):
+        canvas[:, rows, cols, :] += (dout_mat @ w[:, :, kh, kw]).reshape(
+            N, *out_hw, C)
+    return np.ascontiguousarray(
+        canvas[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2))
 
 
 # ---------------------------------------------------------------- 2-D signals

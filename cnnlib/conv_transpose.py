@@ -20,7 +20,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .conv import conv2d_backward, conv2d_forward
+from .conv import conv2d_backward, conv2d_forward, paint_back
 from .shapes import (
     as_pair,
     check_array,
@@ -135,16 +135,14 @@ def conv_transpose2d_forward_naive(x, w, b, stride=1, padding=0,
 
 def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
                              dilation=1):
-    """Transposed convolution, vectorised: one matmul, then KH*KW adds.
+    """Transposed convolution, vectorised: one matmul and one add per tap.
 
     Parameters and returns as `conv_transpose2d_forward_naive` (same
     numbers up to rounding). float32 in, float32 out.
 
     Returns
     -------
-    out : ndarray, shape (N, F, H_out, W_out), dtype of x
-        Stored channels-last (a transposed view), like
-        `cnnlib.conv.conv2d_forward`'s output; index it as NCHW as usual.
+    out : ndarray, shape (N, F, H_out, W_out), dtype of x, contiguous
     cache : ConvTransposeCache
 
     Raises
@@ -156,36 +154,24 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
     Notes
     -----
     This is the input gradient of a convolution (`conv2d_backward`'s dx)
-    with ``dout = x``: ``x_mat (N*H*W, C_in) @ w[:, :, kh, kw]`` for all
-    KH*KW taps at once gives every input cell's painted kernel; each tap is
-    then added into a strided slice of the canvas.
+    with ``dout = x``, computed by the same code, `cnnlib.conv.paint_back`:
+    for each kernel tap, ``x_mat (N*H*W, C_in) @ w[:, :, kh, kw]`` is what
+    every input cell paints there, added into a strided slice of the canvas.
     """
     func = "conv_transpose2d_forward"
     stride, padding, op, dilation, (H_out, W_out) = _check(
         x, w, b, stride, padding, output_padding, dilation, func)
     N, C, H, W = x.shape
-    F, KH, KW = w.shape[1:]
-    (sh, sw), (ph, pw), (dil_h, dil_w) = stride, padding, dilation
+    # Every input cell paints its kernel: exactly a convolution's input
+    # gradient with dout = x (w read as (F', C', KH, KW) = (C_in, F, KH, KW)).
     x_mat = x.transpose(0, 2, 3, 1).reshape(-1, C)  # free if x is channels-last
-    # One stacked product, (KH*KW, N*H*W, F): what each kernel tap paints,
-    # for every input cell at once. Tap-major, so each add below reads one
-    # contiguous block.
-    paint = np.matmul(x_mat, w.transpose(2, 3, 0, 1).reshape(KH * KW, C, F))
-    paint = paint.reshape(KH, KW, N, H, W, F)
-    canvas = np.zeros((N, H_out + 2 * ph, W_out + 2 * pw, F), dtype=x.dtype)
-    for kh in range(KH):
-        rows = slice(kh * dil_h, kh * dil_h + sh * (H - 1) + 1, sh)
-        for kw in range(KW):
-            cols = slice(kw * dil_w, kw * dil_w + sw * (W - 1) + 1, sw)
-            canvas[:, rows, cols] += paint[kh, kw]
-    out = canvas[:, ph:ph + H_out, pw:pw + W_out]
-    if ph or pw:
-        out = np.ascontiguousarray(out)  # the next layer's copy stays cheap
+    out = paint_back(x_mat, w, (N, H_out, W_out), stride, padding, dilation,
+                     (H, W))
     if b is not None:
-        out += b
+        out += b[:, None, None]
     cache = ConvTransposeCache(x, w, b is not None, stride, padding, op,
                                dilation)
-    return out.transpose(0, 3, 1, 2), cache
+    return out, cache
 
 
 def conv_transpose2d_backward(dout, cache):
