@@ -40,34 +40,15 @@ total. PyTorch's oneDNN kernels convolve directly, without the im2col copy,
 which is what a busy memory bus penalises most.
 """
 
-import argparse
-import os
-import sys
+from kernel_args import parse_args
 
-
-def _parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS/torch threads (default: OPENBLAS_NUM_THREADS "
-                             "or 1)")
-    parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--loops", type=int, default=10)
-    parser.add_argument("--batch", type=int, default=64)
-    return parser.parse_args()
-
-
-ARGS = _parse_args()
-THREADS = ARGS.threads or int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-# Thread counts are read when numpy / torch load, so set them before that.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
+ARGS, THREADS = parse_args(__doc__, repeats=9, loops=10)
 
 import statistics  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir))
 from cnnlib.conv_transpose import (  # noqa: E402
     conv_transpose2d_backward,
     conv_transpose2d_forward,

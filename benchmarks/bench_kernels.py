@@ -12,33 +12,14 @@ time / torch time (below 1: cnnlib is faster). Torch columns are skipped
 when torch is not installed; pool rows when cnnlib.pool is missing.
 """
 
-import argparse
-import os
-import sys
+from kernel_args import parse_args
 
-
-def _parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--threads", type=int, default=None,
-                        help="BLAS/torch threads (default: OPENBLAS_NUM_THREADS "
-                             "or 1)")
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--loops", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=64)
-    return parser.parse_args()
-
-
-ARGS = _parse_args()
-THREADS = ARGS.threads or int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
-# Thread counts are read when numpy / torch load, so set them before that.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = str(THREADS)
+ARGS, THREADS = parse_args(__doc__, repeats=7, loops=5)
 
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir))
 from cnnlib.conv import (  # noqa: E402
     conv2d_backward,
     conv2d_backward_naive,
