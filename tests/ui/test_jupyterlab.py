@@ -92,6 +92,21 @@ def code_cells_nonempty(path):
     ], len(nb["cells"])
 
 
+def open_notebook(page, server, name, n_cells, workspace=None):
+    """Open notebook ``name`` (reset layout); wait for its kernel and cells.
+
+    ``workspace`` gives it a workspace of its own, so tabs and widgets of
+    earlier pages do not pile up.
+    """
+    where = f"workspaces/{workspace}/tree" if workspace else "tree"
+    page.goto(f"{server.url}/lab/{where}/{name}?token={server.token}&reset")
+    page.wait_for_selector(
+        ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.wait_for_function(
+        "n => document.querySelectorAll('.jp-Notebook .jp-Cell').length === n",
+        arg=n_cells, timeout=60_000)
+
+
 def click_menu(page, menu, command, timeout_s=20):
     """Click ``menu`` in the menu bar, then its item ``command`` once enabled.
 
@@ -314,13 +329,7 @@ def test_notebook_in_jupyterlab(nb_path, lab_server, lab_page, ui_timings,
             and "/api/contents" in r.url and "/checkpoints" not in r.url
             and writes.append(f"{r.method} {r.url.split('?')[0]}"))
     t0 = time.perf_counter()
-    page.goto(f"{lab_server.url}/lab/tree/{nb_path.name}"
-              f"?token={lab_server.token}&reset")
-    page.wait_for_selector(
-        ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-    page.wait_for_function(
-        "n => document.querySelectorAll('.jp-Notebook .jp-Cell').length === n",
-        arg=n_cells, timeout=60_000)
+    open_notebook(page, lab_server, nb_path.name, n_cells)
     timing["open_s"] = round(time.perf_counter() - t0, 2)
 
     # Clear the saved outputs first, so that everything checked below was

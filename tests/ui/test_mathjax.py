@@ -12,7 +12,7 @@ Run: ``.venv/bin/python -m pytest tests/ui/test_mathjax.py -k 06``.
 import time
 
 import pytest
-from test_jupyterlab import NOTEBOOK_FILES, code_cells_nonempty
+from test_jupyterlab import NOTEBOOK_FILES, code_cells_nonempty, open_notebook
 
 pytestmark = pytest.mark.ui
 
@@ -38,11 +38,8 @@ MATH_JS = r"""
 def test_no_mathjax_errors(nb_path, lab_server, lab_page):
     page = lab_page
     _, n_cells = code_cells_nonempty(nb_path)
-    page.goto(f"{lab_server.url}/lab/workspaces/math-{nb_path.stem}/tree/"
-              f"{nb_path.name}?token={lab_server.token}&reset")
-    page.wait_for_function(
-        "n => document.querySelectorAll('.jp-Notebook .jp-Cell').length === n",
-        arg=n_cells, timeout=60_000)
+    open_notebook(page, lab_server, nb_path.name, n_cells,
+                  f"math-{nb_path.stem}")
     # typesetting is asynchronous: wait until the count of typeset
     # formulas stops changing (and no formula is left as raw TeX)
     last, stable_since, deadline = -1, time.monotonic(), time.monotonic() + 60

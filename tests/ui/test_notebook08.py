@@ -52,13 +52,7 @@ def test_notebook08_explorers(lab_server, lab_page, ui_timings, ui_screenshots):
     before = lab.sha256(NOTEBOOK)
     nonempty, n_cells = lab.code_cells_nonempty(NOTEBOOK)
     timing = ui_timings["notebooks"].setdefault("08 explorers", {})
-    page.goto(f"{lab_server.url}/lab/workspaces/nb08/tree/{NOTEBOOK.name}"
-              f"?token={lab_server.token}&reset")
-    page.wait_for_selector(
-        ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-    page.wait_for_function(
-        "n => document.querySelectorAll('.jp-Notebook .jp-Cell').length === n",
-        arg=n_cells, timeout=60_000)
+    lab.open_notebook(page, lab_server, NOTEBOOK.name, n_cells, "nb08")
     lab.click_menu(page, "Edit", "editmenu:clear-all")
     lab.wait_state(page, nonempty, lambda s: s["outputs"] == 0, 10,
                    "outputs to clear")
