@@ -1,5 +1,8 @@
+import re
+
 from cnnlib import environment
 from cnnlib.environment import Check, check_environment, report
+from tests import pyproject
 
 
 def test_this_environment_passes():
@@ -37,16 +40,9 @@ def test_a_known_bad_version_is_flagged(monkeypatch):
 
 def test_bounds_come_from_pyproject_only():
     """The setup check's floors and caps are pyproject.toml's, not a copy."""
-    import re
-    import tomllib
-    from pathlib import Path
-
-    project = tomllib.loads((Path(__file__).resolve().parents[1]
-                             / "pyproject.toml").read_text())["project"]
-    listed = project["dependencies"] + project["optional-dependencies"]["course"]
     bounds = {}
-    for req in listed:
-        name = re.match(r"[A-Za-z0-9_.-]+", req).group(0).lower()
+    for req in pyproject.requirements():
+        name = pyproject.name(req)
         floor = re.search(r">=([0-9.]+)", req)
         cap = re.search(r"<([0-9]+)", req)
         bounds[name.replace("-", "_")] = (

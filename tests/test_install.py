@@ -30,10 +30,11 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests import pyproject
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -81,9 +82,7 @@ print(json.dumps(report))
 
 def requirement(name):
     """The requirement for ``name`` in pyproject.toml (the one list of bounds)."""
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    listed = project["dependencies"] + project["optional-dependencies"]["course"]
-    for req in listed:
+    for req in pyproject.requirements():
         if re.match(rf"{re.escape(name)}\b(?![-_])", req, flags=re.I):
             return req
     raise LookupError(f"pyproject.toml has no requirement for {name}")

@@ -5,8 +5,9 @@ import ast
 import json
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+from tests import pyproject
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -35,14 +36,6 @@ def test_environment_yml_takes_its_packages_from_requirements_txt():
         f"{conda_deps}; put them in requirements.txt")
 
 
-def _project():
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-
-
-def _name(requirement):
-    return re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
-
-
 def test_requirements_txt_installs_the_project_and_its_course_extra():
     lines = [line.split("#")[0].strip()
              for line in (ROOT / "requirements.txt").read_text().splitlines()]
@@ -52,17 +45,16 @@ def test_requirements_txt_installs_the_project_and_its_course_extra():
 
 
 def test_pyproject_lists_lower_bounds_once():
-    project = _project()
-    listed = project["dependencies"] + project["optional-dependencies"]["course"]
+    listed = pyproject.requirements()
     for req in listed:
         assert "==" not in req, f"pyproject.toml pins exactly: {req!r}"
         assert ">=" in req, f"{req!r} has no lower bound"
-    names = [_name(r) for r in listed]
+    names = [pyproject.name(r) for r in listed]
     assert len(names) == len(set(names)), "a package is listed twice"
     for needed in ["numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbval",
                    "pytest", "scipy", "tqdm"]:
         assert needed in names, f"pyproject.toml lacks {needed}"
-    assert "version" in project.get("dynamic", []), (
+    assert "version" in pyproject.project().get("dynamic", []), (
         "the version is written once, in cnnlib/__init__.py")
 
 
@@ -89,7 +81,7 @@ def _third_party_imports():
 
 
 def test_every_third_party_import_of_cnnlib_is_a_declared_dependency():
-    declared = {_name(r) for r in _project()["dependencies"]}
+    declared = {pyproject.name(r) for r in pyproject.project()["dependencies"]}
     imports = _third_party_imports()
     assert "numpy" in imports and "tqdm" in imports
     for module, where in imports.items():
@@ -97,6 +89,14 @@ def test_every_third_party_import_of_cnnlib_is_a_declared_dependency():
         assert dist in declared, (
             f"{where} imports {module}, but pyproject.toml's dependencies "
             f"lack {dist}: `pip install .` then using it would fail")
+
+
+def test_dev_requirements_extend_the_main_list():
+    dev = ROOT / "requirements-dev.txt"
+    assert "-r requirements.txt" in dev.read_text()
+    listed = {pyproject.name(r) for r in pyproject.requirements()}
+    overlap = set(requirement_names(dev)) & listed
+    assert not overlap, f"listed in both pyproject.toml and {dev.name}: {overlap}"
 
 
 def test_readme_lists_every_notebook_with_a_working_link():
