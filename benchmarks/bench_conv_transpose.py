@@ -3,44 +3,51 @@
 Run from the repository root::
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_conv_transpose.py
-    .venv/bin/python benchmarks/bench_conv_transpose.py --repeats 15
+    .venv/bin/python benchmarks/bench_conv_transpose.py --repeats 15 --isa avx2
 
-The layers are the decoder layers of notebook 08's autoencoder (and one
-wider layer), batch 64, float32, with every gradient (dx, dw, db) as in
+The layers are the decoder layers of notebook 08's autoencoder (and two
+harder ones), batch 64, float32, with every gradient (dx, dw, db) as in
 training. Each figure is the median over ``--repeats`` paired rounds of
 ``--loops`` steps: a cnnlib round and a torch round alternate, and the ratio
 is taken per round before the median, so a busy machine slows both alike.
 The ratio column is cnnlib time / torch time (below 1: cnnlib is faster).
 Needs torch for the comparison (``.venv/bin/pip install torch==2.13.0``);
-without it only cnnlib's times are printed.
+without it only cnnlib's times are printed. The first lines say which
+vector kernels each library ran (``--isa``) and how the heap was set
+(``--default-heap``); both are explained in `kernel_args`.
 
-Measured 2026-12-05 on the shared 2-vCPU build machine (AMD Zen 3), torch
-2.13.0 CPU, one thread, while other jobs kept the load average at 3-12, so
-the figures moved from run to run; three runs (ratio = cnnlib / torch,
-median of paired rounds)::
+Measured 2026-12-05 on the 2-vCPU build machine (AMD EPYC, AVX-512), quiet,
+torch 2.13.0 CPU, one thread, ``--repeats 15``; ratio cnnlib / torch.
+The machine's environment sets ``OPENBLAS_CORETYPE=Haswell``, which gives
+NumPy 256-bit (AVX2) kernels while torch uses 512-bit ones; ``--isa`` gives
+both libraries the same::
 
-    layer                       run 1 (load 3)  run 2 (load 10)  run 3 (load 9)
-    decoder 1: 32->16, 7->14         1.69            1.24             2.56
-    decoder 2: 16->1, 14->28         0.50            0.63             0.57
-    wider: 64->32, 14->28            1.69            1.58             1.92
-    4x4 kernel: 32->16, 7->14        2.19            1.59             1.82
-    geometric mean                   1.33            1.18             1.51
+    layer                       as set   --isa avx2   --isa avx512
+    decoder 1: 32->16, 7->14     1.21       1.03          1.15
+    decoder 2: 16->1, 14->28     0.59       0.46          0.53
+    wider: 64->32, 14->28        2.04       1.34          1.51
+    4x4 kernel: 32->16, 7->14    1.59       1.12          1.18
+    geometric mean               1.24       0.92          1.02
 
-    (run 1 predates the tap-major forward, which cut the wider layer's
-    forward from 23 ms to 9 ms in a side-by-side profile)
+    cnnlib ms (torch ms), --isa avx512: decoder 1 1.04 (0.91), decoder 2
+    0.55 (1.03), wider 14.3 (9.6), 4x4 1.57 (1.34)
 
-The 1.2x target is met only for the autoencoder's last layer (16 -> 1
-channel, where cnnlib is about twice as fast) and in the geometric mean of
-one run. Where the time goes (wider layer, one profile): the forward is one
-stacked matmul (x_mat @ each tap's (C_in, F) weights; a single wide matmul
-followed by strided adds, or three taps per matmul, were measured slower)
-and KH*KW strided adds; the backward is `cnnlib.conv.conv2d_forward` (im2col
-of dout + matmul) and that convolution's weight gradient, about 2/3 of the
-total. PyTorch's oneDNN kernels convolve directly, without the im2col copy,
-which is what a busy memory bus penalises most.
+With the same vector instructions, both autoencoder layers are within the
+1.2x target, and so is the 4x4 kernel; the wider layer is not. The code
+before this table's round of work (commit 3d9bdff), measured in the same
+session: 1.62 / 1.14 / 1.27 on decoder 1 and 1.82 / 1.26 / 1.36 on the 4x4
+kernel, in the same three columns. What changed: the forward pass paints
+with the batch innermost (`cnnlib.conv.paint_back`), so each add moves runs
+of N*C numbers instead of C, and the backward no longer checks twice what
+the forward checked. Where the wider layer's time goes (``--isa avx512``):
+three matrix products of 460 MFLOP each (forward, dx, dw), about 8 ms
+when timed alone, against torch's whole 9.6 ms; the rest is the
+im2col copy of dout and the strided adds, which oneDNN's direct kernels do
+not need. With ``--default-heap`` glibc returned memory to the system
+between steps and decoder 1 took 2.8-3.2 ms instead (see `kernel_args`).
 """
 
-from kernel_args import parse_args
+from kernel_args import blas_text, parse_args, torch_text
 
 ARGS, THREADS = parse_args(__doc__, repeats=9, loops=10)
 
@@ -94,6 +101,9 @@ def main():
     rng = np.random.default_rng(0)
     print(f"batch {ARGS.batch}, float32, {THREADS} thread(s); median of "
           f"{ARGS.repeats} paired rounds of {ARGS.loops} forward+backward steps")
+    print(f"NumPy's BLAS: {blas_text()}; heap: {ARGS.heap}")
+    if torch is not None:
+        print(torch_text(torch))
     print(f"{'layer':28s} {'cnnlib ms':>10s} {'torch ms':>10s} {'ratio':>7s}")
     ratios = []
     for name, C, F, H, k, s, p, op in LAYERS:

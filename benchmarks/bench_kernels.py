@@ -12,7 +12,7 @@ time / torch time (below 1: cnnlib is faster). Torch columns are skipped
 when torch is not installed; pool rows when cnnlib.pool is missing.
 """
 
-from kernel_args import parse_args
+from kernel_args import blas_text, parse_args, torch_text
 
 ARGS, THREADS = parse_args(__doc__, repeats=7, loops=5)
 
@@ -156,6 +156,9 @@ def main():
           f"{torch.__version__ if torch else 'not installed'}, "
           f"threads {THREADS}, batch {batch}, float32, fwd+bwd, "
           f"median of {reps} x {loops}")
+    print(f"NumPy's BLAS: {blas_text()}; heap: {ARGS.heap}")
+    if torch is not None:
+        print(torch_text(torch))
     head = f"{'kernel':30s} {'cnnlib ms':>10s} {'cpu ms':>8s}"
     if torch is not None:
         head += (f" {'torch ms':>9s} {'cpu ms':>8s} {'ratio':>6s}"

@@ -341,6 +341,11 @@ def conv2d_forward(x, w, b, stride=1, padding=0, dilation=1):
     """
     stride, padding, dilation, out_hw = _check_conv(
         x, w, b, stride, padding, dilation, "conv2d_forward")
+    return _conv2d(x, w, b, stride, padding, dilation, out_hw)
+
+
+def _conv2d(x, w, b, stride, padding, dilation, out_hw):
+    """`conv2d_forward` on checked arguments (pairs and the output size)."""
     C, KW = x.shape[1], w.shape[3]
     forward = _forward_few_channels if _few_channels(C, KW) else \
         _forward_channels_last
@@ -411,6 +416,11 @@ def conv2d_backward(dout, cache, need_dx=True):
     """
     check_cache(cache, ConvCache, "conv2d_backward")
     check_dout(dout, cache.out_shape, cache.w.dtype, "conv2d_backward")
+    return _conv2d_backward(dout, cache, need_dx)
+
+
+def _conv2d_backward(dout, cache, need_dx):
+    """`conv2d_backward` on a checked dout and cache."""
     C, KW = cache.x_shape[1], cache.w.shape[3]
     backward = _backward_few_channels if _few_channels(C, KW) else \
         _backward_channels_last
@@ -444,7 +454,6 @@ def _backward_channels_last(dout, cache, need_dx):
     """`conv2d_backward` with the columns channels-last: one big product."""
     cols, w, has_bias, (N, C, H, W), _, stride, (ph, pw), dilation = cache
     F, _, KH, KW = w.shape
-    out_hw = dout.shape[2:]
     dout_mat = dout.transpose(0, 2, 3, 1).reshape(-1, F)
     dw = np.ascontiguousarray(
         (cols.T @ dout_mat).reshape(KH, KW, C, F).transpose(3, 2, 0, 1))
@@ -453,11 +462,11 @@ def _backward_channels_last(dout, cache, need_dx):
         db = np.ones(dout_mat.shape[0], dtype=w.dtype) @ dout_mat
     if not need_dx:
         return None, dw, db
-    dx = paint_back(dout_mat, w, (N, H, W), stride, (ph, pw), dilation, out_hw)
+    dx = paint_back(dout, w, (N, H, W), stride, (ph, pw), dilation)
     return dx, dw, db
 
 
-def paint_back(dout_mat, w, size, stride, padding, dilation, out_hw):
+def paint_back(dout, w, size, stride, padding, dilation):
     """Add each output value's ``dout * w`` back onto the input: conv's dx.
 
     The input gradient of a convolution, and equally the forward pass of a
@@ -467,29 +476,34 @@ def paint_back(dout_mat, w, size, stride, padding, dilation, out_hw):
 
     Parameters
     ----------
-    dout_mat : ndarray, shape (N*H_out*W_out, F)
-        The values to paint, channels-last rows.
+    dout : ndarray, shape (N, F, H_out, W_out)
+        The values to paint.
     w : ndarray, shape (F, C, KH, KW)
     size : (N, H, W)
-        The painted map's batch and size, before ``padding`` is cropped.
+        The painted map's batch and size once ``padding`` is cropped away.
     stride, padding, dilation : (h, w) pairs
-    out_hw : (H_out, W_out)
 
     Returns
     -------
     ndarray, shape (N, C, H, W), contiguous NCHW
     """
-    (N, H, W), (ph, pw), C = size, padding, w.shape[1]
-    # Each kernel offset's share, dout_mat @ w[:, :, kh, kw], is a contiguous
-    # (N, H_out, W_out, C) block added back at that offset. One product per
-    # offset keeps the temporary small (faster than one stacked product:
-    # fresh large arrays cost page faults).
-    canvas = np.zeros((N, H + 2 * ph, W + 2 * pw, C), dtype=w.dtype)
+    (N, H, W), (ph, pw) = size, padding
+    F, C = w.shape[:2]
+    out_hw = dout.shape[2:]
+    # One row per output position, the batch innermost: (H_out, W_out, N)
+    # rows. Each kernel offset's share, dout_mat @ w[:, :, kh, kw], is then
+    # added at that offset in runs of N*C numbers, which numpy does faster
+    # than the C-long runs of a batch-first (N, H, W, C) canvas.
+    dout_mat = dout.transpose(2, 3, 0, 1).reshape(-1, F)
+    canvas = np.zeros((H + 2 * ph, W + 2 * pw, N, C), dtype=w.dtype)
     for kh, kw, rows, cols in _offsets(*w.shape[2:], stride, dilation, out_hw):
-        canvas[:, rows, cols, :] += (dout_mat @ w[:, :, kh, kw]).reshape(
-            N, *out_hw, C)
-    return np.ascontiguousarray(
-        canvas[:, ph:ph + H, pw:pw + W, :].transpose(0, 3, 1, 2))
+        canvas[rows, cols] += (dout_mat @ w[:, :, kh, kw]).reshape(
+            *out_hw, N, C)
+    # Batch first, then channels first: two copies, each moving C-long runs,
+    # are faster than one that moves single numbers.
+    nhwc = np.ascontiguousarray(canvas[ph:ph + H, pw:pw + W].transpose(
+        2, 0, 1, 3))
+    return np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
 
 
 # ---------------------------------------------------------------- 2-D signals

@@ -13,6 +13,7 @@ from cnnlib.conv_transpose import (
 )
 from cnnlib.gradcheck import check_gradients, rel_error
 from cnnlib.shapes import conv_output_size, conv_transpose_output_size
+from tests.kernel_checks import assert_refused_before_allocating
 
 
 def random_config(rng, max_size=6):
@@ -263,3 +264,14 @@ def test_backward_rejects_bad_dout_and_cache():
         conv_transpose2d_backward(np.ones(out.shape, np.float32), cache)
     with pytest.raises(TypeError, match="cache must be the ConvTransposeCache"):
         conv_transpose2d_backward(np.ones(out.shape), tuple(cache))
+
+
+@pytest.mark.parametrize("forward", [conv_transpose2d_forward,
+                                     conv_transpose2d_forward_naive])
+def test_huge_output_refused_before_allocating(forward):
+    # 2x2 input values painted 50000 cells apart: a 20 GB output.
+    x, w = np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 1, 1))
+    assert_refused_before_allocating(
+        lambda: forward(x, w, None, stride=50000),
+        [f"{forward.__name__}: the painted map would have shape "
+         "(1, 1, 50001, 50001) = 20.0 GB", "MAX_ARRAY_BYTES"])
