@@ -17,10 +17,11 @@ vector kernels each library ran (``--isa``) and how the heap was set
 (``--default-heap``); both are explained in `kernel_args`.
 
 Measured 2026-12-05 on the 2-vCPU build machine (AMD EPYC, AVX-512), quiet,
-torch 2.13.0 CPU, one thread, ``--repeats 15``; ratio cnnlib / torch.
-The machine's environment sets ``OPENBLAS_CORETYPE=Haswell``, which gives
-NumPy 256-bit (AVX2) kernels while torch uses 512-bit ones; ``--isa`` gives
-both libraries the same::
+torch 2.13.0 CPU, one thread, ``--repeats 15``; ratio cnnlib / torch as
+the script prints it (the geometric mean from unrounded ratios). "as set":
+each library with the machine's settings. The machine's environment sets
+``OPENBLAS_CORETYPE=Haswell``, which gives NumPy 256-bit (AVX2) kernels
+while torch uses 512-bit ones; ``--isa`` gives both libraries the same::
 
     layer                       as set   --isa avx2   --isa avx512
     decoder 1: 32->16, 7->14     1.21       1.03          1.15
@@ -33,18 +34,21 @@ both libraries the same::
     0.55 (1.03), wider 14.3 (9.6), 4x4 1.57 (1.34)
 
 With the same vector instructions, both autoencoder layers are within the
-1.2x target, and so is the 4x4 kernel; the wider layer is not. The code
-before this table's round of work (commit 3d9bdff), measured in the same
-session: 1.62 / 1.14 / 1.27 on decoder 1 and 1.82 / 1.26 / 1.36 on the 4x4
-kernel, in the same three columns. What changed: the forward pass paints
-with the batch innermost (`cnnlib.conv.paint_back`), so each add moves runs
-of N*C numbers instead of C, and the backward no longer checks twice what
-the forward checked. Where the wider layer's time goes (``--isa avx512``):
-three matrix products of 460 MFLOP each (forward, dx, dw), about 8 ms
-when timed alone, against torch's whole 9.6 ms; the rest is the
-im2col copy of dout and the strided adds, which oneDNN's direct kernels do
-not need. With ``--default-heap`` glibc returned memory to the system
-between steps and decoder 1 took 2.8-3.2 ms instead (see `kernel_args`).
+1.2x target, and so is the 4x4 kernel; the wider layer is not.
+
+Before this round of work (commit 3d9bdff, measured the same day, same
+three columns): decoder 1 1.62 / 1.14 / 1.27, 4x4 kernel 1.82 / 1.26 /
+1.36. What changed: the forward pass paints with the batch innermost
+(`cnnlib.conv.paint_back`), so each add moves runs of N*C numbers instead
+of C; the backward no longer repeats the forward's checks.
+
+Where the wider layer's time goes (``--isa avx512``): its three matrix
+products (forward, dx, dw) of 460 MFLOP each take about 8 ms when timed
+alone, against torch's whole 9.6 ms. The rest is the im2col copy of dout
+and the strided adds; oneDNN convolves directly and needs neither.
+
+With ``--default-heap``, glibc gave memory back to the system between
+steps, and decoder 1 took 2.8-3.2 ms instead of 1.0-1.5 (see `kernel_args`).
 """
 
 from kernel_args import blas_text, parse_args, torch_text

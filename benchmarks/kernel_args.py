@@ -1,8 +1,9 @@
 """The command line the kernel benchmarks share, and their machine settings.
 
-Import it before NumPy or torch: both read their thread count and vector
-kernels when they load. `parse_args` also sets glibc's heap (`keep_heap`);
-`blas_text` and `torch_text` say what each library ran with.
+Import it, and call `parse_args`, before importing NumPy or torch: both
+read their thread count and vector kernels when they load. `parse_args`
+also tells glibc's malloc to keep freed memory (`keep_heap`); `blas_text`
+and `torch_text` say what each library ran with.
 """
 
 import argparse
@@ -21,8 +22,8 @@ import sys
 ISA = {
     "avx2": {"OPENBLAS_CORETYPE": "Haswell", "ONEDNN_MAX_CPU_ISA": "AVX2",
              "ATEN_CPU_CAPABILITY": "avx2"},
-    "avx512": {"OPENBLAS_CORETYPE": "SkylakeX",  # oneDNN: its default
-               "ATEN_CPU_CAPABILITY": "avx512"},
+    "avx512": {"OPENBLAS_CORETYPE": "SkylakeX",
+               "ATEN_CPU_CAPABILITY": "avx512"},  # and oneDNN unlimited
 }
 
 
@@ -51,12 +52,15 @@ def parse_args(doc, repeats, loops):
         parser.error("--isa avx512: no AVX-512 on this CPU (no avx512f in "
                      "/proc/cpuinfo)")
     if args.isa:  # read by OpenBLAS, oneDNN and ATen when they load
+        os.environ.pop("ONEDNN_MAX_CPU_ISA", None)
         os.environ.update(ISA[args.isa])
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads must be at least 1, got {args.threads}")
     threads = args.threads or int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir))
-    args.heap = "glibc default" if args.default_heap else keep_heap()
+    args.heap = "as glibc sets it" if args.default_heap else keep_heap()
     return args, threads
 
 
@@ -64,46 +68,48 @@ def _has_avx512(cpuinfo="/proc/cpuinfo"):
     try:
         with open(cpuinfo) as f:
             return "avx512f" in f.read().split()
-    except OSError:  # not Linux: cannot tell
-        return False
+    except OSError:  # not Linux: cannot tell, so trust the caller
+        return True
 
 
 def keep_heap():
-    """Let glibc's malloc keep freed memory for the next step; say what was done.
+    """Let glibc's malloc keep freed memory for the next step; say so.
 
     A loop that runs one layer again and again frees its big temporary
-    arrays at the end of every step. glibc hands that memory back to the
-    operating system once enough of it is free at the top of the heap,
-    and the next step takes it again, page by page. On the 2-vCPU build VM
-    a step of the 32->16 transposed convolution then took 1,034 page faults
-    and 2.6 ms instead of 1.5 ms, in some runs and not in others, as the
-    heap happened to lie. A training loop, with many layers between two
-    steps, did not fall into it (notebook 08's autoencoder: 0.30 s per
-    epoch and 0.5 page faults per step either way), so the benchmarks
-    measure without it:
-    freed memory stays in the process up to 256 MB, and arrays under 32 MB
-    come from the heap. torch, timed in the same process, is affected alike.
+    arrays at the end of every step. glibc may hand that memory back to
+    the operating system, and the next step then takes it again, one page
+    fault per 4 KB. Whether it does depends on where the arrays happened
+    to land. On the 2-vCPU build VM, in the runs where it did, a step of
+    the 32->16 transposed convolution took 1,034 page faults and 2.6 ms
+    instead of 1.5 ms (AVX2 kernels).
+
+    A training loop, with many layers between two steps, did not do this:
+    notebook 08's autoencoder took 0.30 s per epoch and 0.5 page faults
+    per step either way. So the benchmarks switch it off. glibc keeps up
+    to 256 MB of freed memory, and serves arrays under 32 MB (its largest
+    such setting) from that memory. torch, timed in the same process,
+    gets the same setting.
     """
     if platform.libc_ver()[0] != "glibc":
         return "not glibc: left as it is"
     libc = ctypes.CDLL(ctypes.util.find_library("c"))
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
-    libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
-    libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
-    return "glibc keeps freed memory (--default-heap: as it comes)"
+    if not (libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
+            and libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)):
+        return "mallopt refused: left as glibc sets it"
+    return "glibc keeps freed memory (--default-heap: as glibc sets it)"
 
 
 def blas_text():
     """Which BLAS NumPy runs, and which kernels: the figures depend on it."""
-    import numpy as np
+    import numpy  # noqa: F401  (NumPy loads its BLAS when imported)
     from threadpoolctl import threadpool_info
 
-    np.ones((2, 2)) @ np.ones((2, 2))  # loads the BLAS library
     for lib in threadpool_info():
         if lib["user_api"] == "blas":
             arch = lib.get("architecture") or "?"
             forced = os.environ.get("OPENBLAS_CORETYPE")
-            how = f", set by OPENBLAS_CORETYPE={forced}" if forced else ""
+            how = f" (OPENBLAS_CORETYPE={forced} set)" if forced else ""
             return f"{lib['internal_api']} {lib['version']}, {arch} kernels{how}"
     return "unknown BLAS"
 

@@ -412,7 +412,8 @@ def conv2d_backward(dout, cache, need_dx=True):
     -----
     With ``dout_mat`` of shape (N*H_out*W_out, F): ``dw = cols.T @ dout_mat``,
     ``db`` sums dout_mat's rows, and ``dout_mat @ w_mat.T`` holds each
-    window's gradient, which is added back where the window came from.
+    window's gradient, which is added back where the window came from
+    (`paint_back`, one kernel offset at a time).
     """
     check_cache(cache, ConvCache, "conv2d_backward")
     check_dout(dout, cache.out_shape, cache.w.dtype, "conv2d_backward")
@@ -499,8 +500,9 @@ def paint_back(dout, w, size, stride, padding, dilation):
     for kh, kw, rows, cols in _offsets(*w.shape[2:], stride, dilation, out_hw):
         canvas[rows, cols] += (dout_mat @ w[:, :, kh, kw]).reshape(
             *out_hw, N, C)
-    # Batch first, then channels first: two copies, each moving C-long runs,
-    # are faster than one that moves single numbers.
+    # Batch first (a copy of C-long runs), then channels first (the usual
+    # channels-last to NCHW copy): faster than one copy that gathers every
+    # number from far apart.
     nhwc = np.ascontiguousarray(canvas[ph:ph + H, pw:pw + W].transpose(
         2, 0, 1, 3))
     return np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))

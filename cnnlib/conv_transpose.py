@@ -81,11 +81,12 @@ def _check(x, w, b, stride, padding, output_padding, dilation, func):
                                             padding, output_padding, dilation)
     except ValueError as err:  # its message, named for this function
         raise ValueError(f"{func}: {str(err).split(': ', 1)[1]}") from None
-    N, C, H, W = x.shape
+    N = len(x)
     (ph, pw), (KH, KW) = padding, w.shape[2:]
+    y_hw = output_hw(out_hw, (KH, KW), stride, padding, dilation, func)
     check_memory({  # refused before anything is allocated
         "the painted map": (N, F, out_hw[0] + 2 * ph, out_hw[1] + 2 * pw),
-        "the backward's im2col matrix": (N * H * W, KH * KW * F)},
+        "the backward's im2col matrix": (N * y_hw[0] * y_hw[1], KH * KW * F)},
         x.dtype, func)
     check_finite(x, "x", func)
     check_finite(w, "w", func)
@@ -147,7 +148,7 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
     """Transposed convolution, vectorised: one matmul and one add per tap.
 
     Parameters and returns as `conv_transpose2d_forward_naive` (same
-    numbers up to rounding). float32 in, float32 out.
+    numbers up to rounding). float32 stays float32, float64 float64.
 
     Returns
     -------
@@ -166,8 +167,9 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0,
     -----
     This is the input gradient of a convolution (`conv2d_backward`'s dx)
     with ``dout = x``, computed by the same code, `cnnlib.conv.paint_back`:
-    for each kernel tap, ``x_mat (H*W*N, C_in) @ w[:, :, kh, kw]`` is what
-    every input cell paints there, added into a strided slice of the canvas.
+    with x as a matrix of one row per input cell, (H*W*N, C_in), the
+    product with ``w[:, :, kh, kw]`` is what every input cell paints at
+    kernel tap (kh, kw), added into a strided slice of the canvas.
     """
     func = "conv_transpose2d_forward"
     stride, padding, op, dilation, (H_out, W_out) = _check(
@@ -195,6 +197,13 @@ def conv_transpose2d_backward(dout, cache):
     dx : ndarray, shape (N, C_in, H, W)
     dw : ndarray, shape (C_in, F, KH, KW)
     db : ndarray, shape (F,), or None if the forward had no bias
+
+    Raises
+    ------
+    ValueError, TypeError
+        dout of another shape or dtype than the forward's output, a cache
+        that is not the forward's. (Like the other backward passes, it does
+        not scan dout for NaN: NaN in gives NaN out.)
 
     Notes
     -----
