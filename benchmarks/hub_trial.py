@@ -62,6 +62,9 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+from build_wheel import build_wheel  # noqa: E402  (tools/ is not a package)
+
 MODES = ("default", "one", "auto")
 
 # TEACHING.md's recipe, exactly as written there (tests/test_install.py
@@ -183,19 +186,6 @@ def log(msg):
 
 def sh(cmd, **kw):
     subprocess.run([str(c) for c in cmd], check=True, **kw)
-
-
-def build_wheel(work):
-    """The cnnlib wheel, built from a copy of the sources (repo untouched)."""
-    src = work / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(REPO / name, src / name)
-    shutil.copytree(REPO / "cnnlib", src / "cnnlib", ignore=shutil.ignore_patterns(
-        "__pycache__", "*.pyc", "*.egg-info"))
-    sh([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-        work / "wheels", src.resolve()])
-    return next((work / "wheels").glob("cnnlib-*.whl"))
 
 
 def prepare_venv(venv, work):

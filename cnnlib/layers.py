@@ -17,6 +17,7 @@ from .shapes import (
     check_array,
     check_dout,
     check_number,
+    check_output_padding,
     check_positive_int,
     conv_output_size,
     conv_transpose_output_size,
@@ -472,16 +473,10 @@ class ConvTranspose2D(Layer):
         kh, kw = as_pair(kernel_size, "kernel_size", f)
         sh, sw = as_pair(stride, "stride", f)
         as_pair(padding, "padding", f, minimum=0)
-        as_pair(dilation, "dilation", f)
+        check_output_padding(output_padding, (sh, sw),
+                             as_pair(dilation, "dilation", f), f)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.output_padding, self.dilation = output_padding, dilation
-        ops = as_pair(output_padding, "output_padding", f, minimum=0)
-        for op, s, d in zip(ops, (sh, sw), as_pair(dilation, "dilation", f)):
-            if op >= max(s, d):
-                raise ValueError(
-                    f"{f}: output_padding must be smaller than stride or "
-                    f"dilation, got output_padding {output_padding!r} with "
-                    f"stride {stride!r} and dilation {dilation!r}")
         self.dtype = _dtype(dtype, f)
         rng = np.random.default_rng(seed) if rng is None else rng
         c, fo = self.in_channels, self.out_channels
@@ -500,12 +495,13 @@ class ConvTranspose2D(Layer):
         return out
 
     def backward(self, dout, need_dx=True):
-        dx, dw, db = conv_transpose.conv_transpose2d_backward(dout, self.cache)
+        dx, dw, db = conv_transpose.conv_transpose2d_backward(
+            dout, self._cached())
         self.grads["w"], self.grads["b"] = dw, db
         return dx
 
     def output_shape(self, input_shape):
-        _, h, w = input_shape
+        _, h, w = self._check_input_shape(input_shape, self.in_channels)
         ho, wo = conv_transpose_output_size(
             (h, w), self.params["w"].shape[2:], self.stride, self.padding,
             self.output_padding, self.dilation)
@@ -549,10 +545,10 @@ class Upsample2D(Layer):
         return out
 
     def backward(self, dout, need_dx=True):
-        return upsample.upsample_nearest_backward(dout, self.cache)
+        return upsample.upsample_nearest_backward(dout, self._cached())
 
     def output_shape(self, input_shape):
-        c, h, w = input_shape
+        c, h, w = self._check_input_shape(input_shape)
         sh, sw = as_pair(self.scale, "scale", "Upsample2D")
         return (c, h * sh, w * sw)
 
@@ -574,7 +570,7 @@ class Sigmoid(Layer):
         return out
 
     def backward(self, dout, need_dx=True):
-        return activations.sigmoid_backward(dout, self.cache)
+        return activations.sigmoid_backward(dout, self._cached())
 
 
 class Unflatten(Layer):
@@ -605,7 +601,7 @@ class Unflatten(Layer):
         return x.reshape(x.shape[0], *self.shape)
 
     def backward(self, dout, need_dx=True):
-        return dout.reshape(self.cache)
+        return dout.reshape(self._cached())
 
     def output_shape(self, input_shape):
         if int(np.prod(input_shape)) != int(np.prod(self.shape)):

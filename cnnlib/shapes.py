@@ -31,6 +31,7 @@ __all__ = [
     "check_cache",
     "check_memory",
     "check_pool_padding",
+    "check_output_padding",
     "cache_type",
     "check_positive_int",
     "check_number",
@@ -324,6 +325,24 @@ def output_hw(input_hw, kernel_hw, stride, padding, dilation=(1, 1),
     return tuple(out)
 
 
+def check_output_padding(output_padding, stride, dilation, func):
+    """A transposed convolution's ``output_padding`` as an (h, w) pair.
+
+    Each must be smaller than its axis's stride or dilation (as in
+    PyTorch): any more would add cells that no input cell paints.
+    ``stride`` and ``dilation`` are checked (h, w) pairs.
+    """
+    pads = as_pair(output_padding, "output_padding", func, minimum=0)
+    for op, s, d in zip(pads, stride, dilation):
+        if op >= max(s, d):
+            raise ValueError(
+                f"{func}: output_padding must be smaller than stride or "
+                f"dilation, got output_padding {op} with stride {s} and "
+                f"dilation {d}"
+            )
+    return pads
+
+
 def check_pool_padding(size, padding, func):
     """Pool padding is at most half the window (as in PyTorch), so every
     window holds at least one real input value."""
@@ -573,16 +592,10 @@ def conv_transpose_output_size(size, kernel, stride=1, padding=0,
     kernels = as_pair(kernel, "kernel", func)
     strides = as_pair(stride, "stride", func)
     pads = as_pair(padding, "padding", func, minimum=0)
-    extras = as_pair(output_padding, "output_padding", func, minimum=0)
     dils = as_pair(dilation, "dilation", func)
+    extras = check_output_padding(output_padding, strides, dils, func)
     out = []
     for n, k, s, p, op, d in zip(sizes, kernels, strides, pads, extras, dils):
-        if op >= max(s, d):
-            raise ValueError(
-                f"{func}: output_padding must be smaller than stride or "
-                f"dilation, got output_padding {op} with stride {s} and "
-                f"dilation {d}"
-            )
         length = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
         if length < 1:
             raise ValueError(

@@ -13,7 +13,6 @@ machinery is tested even without the course notebooks):
   graded exercises.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -29,6 +28,8 @@ import pytest
 from nbclient import NotebookClient
 from traitlets.config import Config
 
+from tests.tools import load_tool
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 TOOL = ROOT / "tools" / "make_student.py"
@@ -38,14 +39,7 @@ MIN_EXERCISES = 2
 TIMEOUT = 180  # seconds per cell; the longest (training) takes well under
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location("make_student", TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-ms = load_tool()
+ms = load_tool("make_student")
 
 
 # ---------------------------------------------------------------- the sample

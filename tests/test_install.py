@@ -27,7 +27,6 @@ expected there and only there: every other cell must run cleanly.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +34,7 @@ from pathlib import Path
 import pytest
 
 from tests import pyproject
+from tests.tools import load_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -110,17 +110,7 @@ def clean_env(**extra):
 def installed(tmp_path_factory):
     """A fresh venv with the wheel installed; returns (python, workdir)."""
     work = tmp_path_factory.mktemp("install")
-    src = work / "src"
-    src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "cnnlib", src / "cnnlib", ignore=shutil.ignore_patterns(
-        "__pycache__", "*.pyc", "*.egg-info"))
-    wheels = work / "wheels"
-    # An absolute path: a bare "src" would be looked up on the package index.
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", wheels,
-         src.resolve()], env=clean_env())
-    (wheel,) = wheels.glob("cnnlib-*.whl")
+    wheel = load_tool("build_wheel").build_wheel(work, env=clean_env())
 
     venv = work / "venv"
     run([sys.executable, "-m", "venv", venv], env=clean_env())

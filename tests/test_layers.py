@@ -9,12 +9,16 @@ from cnnlib.gradcheck import numerical_gradient, rel_error
 from cnnlib.layers import (
     AvgPool2D,
     Conv2D,
+    ConvTranspose2D,
     Dropout,
     Flatten,
     Linear,
     LocallyConnected2D,
     MaxPool2D,
     ReLU,
+    Sigmoid,
+    Unflatten,
+    Upsample2D,
 )
 from cnnlib.model import Sequential, lenet5
 from cnnlib.shapes import receptive_field
@@ -153,7 +157,9 @@ def test_bad_arguments(call, err, match):
 
 @pytest.mark.parametrize("make", [ReLU, MaxPool2D, AvgPool2D, Flatten,
                                   lambda: Linear(4, 2), lambda: Conv2D(1, 2, 3),
-                                  lambda: Dropout(0.5)])
+                                  lambda: Dropout(0.5),
+                                  lambda: ConvTranspose2D(1, 2, 3), Upsample2D,
+                                  Sigmoid, lambda: Unflatten((2, 1))])
 def test_backward_before_forward_says_so(make):
     layer = make()
     name = type(layer).__name__

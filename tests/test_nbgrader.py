@@ -36,20 +36,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests import test_classroom as cr  # its notebook helpers
+
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE.parent / "tools" / "nbgrader_config.py"
 ASSIGNMENT = "cnn"
-
-
-def _load_classroom():
-    spec = importlib.util.spec_from_file_location(
-        "classroom_helpers", HERE / "test_classroom.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-cr = _load_classroom()
 
 
 def require_nbgrader():

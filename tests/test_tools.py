@@ -1,6 +1,5 @@
 """Maintainer tools: clean execution and navigation cells."""
 
-import importlib.util
 import json
 import platform
 from pathlib import Path
@@ -8,15 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.tools import load_tool
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_tool(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 execute_notebooks = load_tool("execute_notebooks")
 make_nav = load_tool("make_nav")
